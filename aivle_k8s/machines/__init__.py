@@ -1,0 +1,5 @@
+"""Machines: the unit everything runs on (hosts, cluster nodes, VMs)."""
+
+from .machine import PACKAGE_HOOKS, Machine, ShellResult, parse_quantity
+
+__all__ = ["Machine", "ShellResult", "parse_quantity", "PACKAGE_HOOKS"]
