@@ -84,15 +84,18 @@ class World:
         """
         from .machines.machine import Machine
 
-        if name in self.machines:
-            raise AlreadyExists(f'a machine named "{name}" already exists; pick another name')
-        if not _HOSTNAME.match(name) or len(name) > 63:
-            raise InvalidInput(f'"{name}" is not a valid hostname: use lowercase letters, digits and "-" '
-                               f'(it must start and end with a letter or digit)')
         if int(cpus) < 1:
             raise InvalidInput(f"a machine needs at least 1 CPU, got {cpus}")
+        return self._add_machine(Machine, name, cpus=cpus, memory=memory, **kwargs)
+
+    def _add_machine(self, cls: type, name: str, **kwargs: Any):
+        if not isinstance(name, str) or not _HOSTNAME.match(name) or len(name) > 63:
+            raise InvalidInput(f'"{name}" is not a valid hostname: use lowercase letters, digits and "-" '
+                               f'(it must start and end with a letter or digit)')
+        if name in self.machines:
+            raise AlreadyExists(f'a machine named "{name}" already exists; pick another name')
         ip = self._allocate_ip()
-        m = Machine(self, name, cpus=cpus, memory=memory, ip=ip, **kwargs)
+        m = cls(self, name, ip=ip, **kwargs)
         self.machines[name] = m
         self.net.names[name] = ip
         return m

@@ -474,7 +474,7 @@ class FileSystem:
     def flatten(self) -> dict[str, Entry]:
         """The merged view (mounts excluded) as one layer."""
         probe = FileSystem(self.lowers, self.upper)
-        return {path: entry for path, entry in probe.walk("/")}
+        return {path: replace(entry, opaque=False) if entry.opaque else entry for path, entry in probe.walk("/")}
 
     def usage(self) -> int:
         """Bytes of file data in the merged view (like ``du -sb /``, mounts excluded)."""

@@ -275,14 +275,18 @@ class Process:
         self.signal_handlers[sig] = handler
 
     def exit(self, code: int = 0) -> None:
-        """End this process now with ``code`` (usable from signal handlers)."""
+        """End this process now with ``code`` (from the program itself or a signal handler)."""
+        if self.task is not None and self.task.gen.gi_running:
+            raise Exit(code)
         self.kernel._terminate(self, code)
 
     # -- resources -------------------------------------------------------------------
-    def alloc(self, nbytes: int) -> bool:
-        """Grow resident memory; returns False (and the process is OOM-killed) over the cgroup limit."""
+    def alloc(self, nbytes: int) -> None:
+        """Grow resident memory. Over the cgroup's limit the kernel OOM-kills the process
+        (this call then raises :class:`Exit` with 137, ending the program)."""
         self.rss += nbytes
-        return self.kernel.check_memory(self)
+        if not self.kernel.check_memory(self):
+            raise Exit(137)
 
     # -- children ------------------------------------------------------------------------
     def run(self, argv: list[str], *, stdin: bytes = b"", stdout: Stream | None = None,
@@ -436,8 +440,14 @@ class Kernel:
     def _terminate(self, proc: Process, code: int) -> None:
         if proc.exit_code is not None:
             return
-        if proc.task is not None and not proc.task.finished:
-            proc.task.cancel(code)  # runs finally blocks; done-callback reaps with ``code``
+        task = proc.task
+        if task is not None and not task.finished:
+            if task.gen.gi_running:
+                # the process is on the CPU right now (it caused this itself): it ends at this instant,
+                # as soon as it gives up the CPU
+                self.loop.call_soon(lambda: self._terminate(proc, code))
+                return
+            task.cancel(code)  # runs finally blocks; done-callback reaps with ``code``
         self._reap(proc, code)
 
     def _kill_namespace(self, pidns: PidNamespace) -> None:
@@ -482,7 +492,8 @@ class Kernel:
         if cg.memory_limit is not None and cg.memory_usage(self) > cg.memory_limit:
             cg.oom_killed = True
             proc.killed_by = SIGNALS["KILL"]
-            self._terminate(proc, 137)
+            if not (proc.task is not None and proc.task.gen.gi_running):
+                self._terminate(proc, 137)
             return False
         return True
 

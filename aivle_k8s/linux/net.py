@@ -199,10 +199,14 @@ class Network:
                     raise NetworkError(f"Failed to connect to {ip} port {port}: No route to host", reason="unreachable")
                 if nxt.scope is not None and nxt.scope != dst.node:
                     raise NetworkError(f"Failed to connect to {ip} port {port}: No route to host", reason="unreachable")
-                dst = nxt
+                return self._check_partition(src, dst, nxt, ip, port)
         if dst.scope is not None and dst.scope != src.node and dst.scope != src.scope:
             raise NetworkError(f"Failed to connect to {ip} port {port}: No route to host", reason="unreachable")
-        if frozenset((src.node, dst.node)) in self.partitioned:
+        return self._check_partition(src, dst, dst, ip, port)
+
+    def _check_partition(self, src: NetNamespace, via: NetNamespace, dst: NetNamespace, ip: str,
+                         port: int) -> tuple[NetNamespace, int]:
+        if frozenset((src.node, via.node)) in self.partitioned:
             raise NetworkError(f"Failed to connect to {ip} port {port}: Connection timed out", reason="timeout")
         return dst, port
 

@@ -146,7 +146,7 @@ class Loop:
         while True:
             nxt = self.peek()
             if nxt is None or nxt > deadline:
-                self.now = max(self.now, deadline) if nxt is not None else self.now
+                self.now = max(self.now, deadline)
                 return predicate()
             self.step()
             if predicate():
