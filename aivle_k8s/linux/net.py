@@ -119,6 +119,8 @@ class Network:
 
     def __init__(self, rng: Any = None):
         self.namespaces: list[NetNamespace] = []
+        self._by_ip: dict[str, NetNamespace] = {}
+        self._hosts: dict[str, NetNamespace] = {}  # node -> its host namespace
         self.rules: dict[str, list[NatRule]] = {}
         self.names: dict[str, str] = {}  # world-wide DNS (machine hostnames, well-known sites)
         self.partitioned: set[frozenset[str]] = set()
@@ -127,11 +129,29 @@ class Network:
     def namespace(self, name: str, ips: list[str], node: str, scope: str | None = None) -> NetNamespace:
         ns = NetNamespace(name, list(ips), node, scope, self)
         self.namespaces.append(ns)
+        for ip in ns.ips:
+            self._by_ip[ip] = ns
+        if name == node and scope is None:
+            self._hosts[node] = ns
         return ns
+
+    def add_ip(self, ns: NetNamespace, ip: str) -> None:
+        """Give ``ns`` another address (a CNI plugin assigning a pod IP, say)."""
+        ns.ips.append(ip)
+        self._by_ip[ip] = ns
+
+    def remove_ip(self, ns: NetNamespace, ip: str) -> None:
+        if ip in ns.ips:
+            ns.ips.remove(ip)
+        if self._by_ip.get(ip) is ns:
+            del self._by_ip[ip]
 
     def remove(self, ns: NetNamespace) -> None:
         if ns in self.namespaces:
             self.namespaces.remove(ns)
+        for ip in ns.ips:
+            if self._by_ip.get(ip) is ns:
+                del self._by_ip[ip]
 
     # -- rules -----------------------------------------------------------------
     def add_rule(self, node: str, rule: NatRule) -> NatRule:
@@ -143,11 +163,16 @@ class Network:
             self.rules[node].remove(rule)
 
     def node_ips(self, node: str) -> set[str]:
-        return {ip for ns in self.namespaces if ns.node == node and ns.scope is None and ns.name == node for ip in ns.ips}
+        """The addresses of the machine ``node`` itself (its host network namespace)."""
+        host = self._hosts.get(node)
+        return set(host.ips) if host is not None else set()
 
     def _dnat(self, node: str, ip: str, port: int) -> tuple[str, int] | None:
+        rules = self.rules.get(node)
+        if not rules:
+            return None
         local = self.node_ips(node)
-        for rule in self.rules.get(node, []):
+        for rule in rules:
             if rule.matches(ip, port, local) and rule.targets:
                 if len(rule.targets) == 1 or self.rng is None:
                     return rule.targets[0]
@@ -156,10 +181,8 @@ class Network:
 
     # -- lookup ------------------------------------------------------------------
     def owner(self, ip: str) -> NetNamespace | None:
-        for ns in self.namespaces:
-            if ip in ns.ips and ns.up:
-                return ns
-        return None
+        ns = self._by_ip.get(ip)
+        return ns if ns is not None and ns.up else None
 
     def resolve(self, src: NetNamespace, host: str) -> str:
         """The address ``host`` names, as seen from ``src`` (raises NetworkError if unknown)."""
