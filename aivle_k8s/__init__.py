@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from . import engine as _engine  # noqa: F401  (registers docker, dockerd, containerd and their package hooks)
 from . import linux as _linux  # noqa: F401  (registers the shell and core programs)
 from .machines import Machine, ShellResult
 from .sim.errors import *  # noqa: F401,F403

@@ -50,7 +50,7 @@ def _parent(proc):
 def rootfs():
     return {
         "/bin": Entry.directory(),
-        **{f"/bin/{n}": program_entry(n) for n in ["t-hello", "t-sleep", "t-graceful", "t-hog", "t-parent"]},
+        **{f"/bin/{n}": program_entry(n) for n in ["t-hello", "t-sleep", "t-graceful", "t-hog", "t-parent", "t-execer"]},
         "/bin/script": Entry.file(b"#!/bin/t-hello --from-script\n", 0o755),
         "/bin/noexec": Entry.file(b"data", 0o644),
         "/bin/garbage": Entry.file(b"\x00\x01", 0o755),
@@ -160,3 +160,19 @@ def test_signal_to_missing_pid_returns_false(kernel):
 def test_program_file_is_deterministic():
     assert program_entry("nginx", 1000) == program_entry("nginx", 1000)
     assert program_entry("nginx", 1000).data != program_entry("redis", 1000).data
+
+
+@register_program("t-execer")
+def _execer(proc):
+    proc.on_signal("TERM", lambda sig: None)  # ignored by this program, reset by exec
+    yield from proc.execve(["t-sleep", "100"])
+    return 99  # never reached
+
+
+def test_execve_replaces_the_program_in_the_same_process(kernel):
+    c = container_ns(kernel)
+    p = kernel.spawn(["t-execer"], ns=c)
+    assert p.local_pid == 1 and p.argv == ["t-sleep", "100"] and p.comm == "t-sleep"
+    assert p.signal_handlers == {}
+    kernel.loop.advance(100)
+    assert p.exit_code == 0

@@ -135,3 +135,18 @@ def test_bad_urls_and_requests():
         http.parse_url("http://x:99999/")
     with pytest.raises(InvalidInput):
         http.Request.parse(b"garbage\r\n\r\n")
+
+
+def test_bridge_addresses_repeat_on_every_machine(net):
+    a = net.namespace("m1-c", ["172.17.0.2"], node="m1", scope="m1")
+    b = net.namespace("m2-c", ["172.17.0.2"], node="m2", scope="m2")
+    a.listen(80, echo("on-m1"))
+    b.listen(80, echo("on-m2"))
+    net.add_rule("m1", NatRule(None, 8080, [("172.17.0.2", 80)]))
+    net.add_rule("m2", NatRule(None, 8080, [("172.17.0.2", 80)]))
+    assert net.request(ns(net, "m1"), "172.17.0.2", 80, b"") == b"on-m1:"
+    assert net.request(ns(net, "m2"), "172.17.0.2", 80, b"") == b"on-m2:"
+    assert net.request(ns(net, "m1"), "10.0.0.11", 8080, b"") == b"on-m2:"
+    assert net.request(ns(net, "m2"), "10.0.0.10", 8080, b"") == b"on-m1:"
+    net.remove(b)
+    assert net.request(ns(net, "m1"), "172.17.0.2", 80, b"") == b"on-m1:"

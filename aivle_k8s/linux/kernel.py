@@ -288,6 +288,22 @@ class Process:
         if not self.kernel.check_memory(self):
             raise Exit(137)
 
+    def execve(self, argv: list[str]) -> Generator[Event, Any, int]:
+        """Replace this process's program with ``argv`` (like ``exec`` in a shell): same pid, same
+        namespaces, signal handlers reset. Use as ``yield from proc.execve([...])``; it never returns
+        normally — the process exits with the new program's exit code.
+
+        Raises:
+            ExecError: the program cannot be found or executed (the old program goes on).
+        """
+        path = self.kernel.find_executable(self.ns, argv[0], self.env, self.cwd)
+        fn, real_argv = self.kernel.resolve_program(self.ns, path, list(argv))
+        self.argv = real_argv
+        self.comm = posixpath.basename(real_argv[0])
+        self.signal_handlers = {}
+        code = yield from run_program(fn, self)
+        raise Exit(code)
+
     # -- children ------------------------------------------------------------------------
     def run(self, argv: list[str], *, stdin: bytes = b"", stdout: Stream | None = None,
             stderr: Stream | None = None, env: dict | None = None, cwd: str | None = None,

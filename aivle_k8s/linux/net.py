@@ -119,7 +119,8 @@ class Network:
 
     def __init__(self, rng: Any = None):
         self.namespaces: list[NetNamespace] = []
-        self._by_ip: dict[str, NetNamespace] = {}
+        # address -> namespaces owning it: bridge addresses (scope = a node) repeat on every machine
+        self._by_ip: dict[str, list[NetNamespace]] = {}
         self._hosts: dict[str, NetNamespace] = {}  # node -> its host namespace
         self.rules: dict[str, list[NatRule]] = {}
         self.names: dict[str, str] = {}  # world-wide DNS (machine hostnames, well-known sites)
@@ -130,7 +131,7 @@ class Network:
         ns = NetNamespace(name, list(ips), node, scope, self)
         self.namespaces.append(ns)
         for ip in ns.ips:
-            self._by_ip[ip] = ns
+            self._by_ip.setdefault(ip, []).append(ns)
         if name == node and scope is None:
             self._hosts[node] = ns
         return ns
@@ -138,20 +139,25 @@ class Network:
     def add_ip(self, ns: NetNamespace, ip: str) -> None:
         """Give ``ns`` another address (a CNI plugin assigning a pod IP, say)."""
         ns.ips.append(ip)
-        self._by_ip[ip] = ns
+        self._by_ip.setdefault(ip, []).append(ns)
 
     def remove_ip(self, ns: NetNamespace, ip: str) -> None:
         if ip in ns.ips:
             ns.ips.remove(ip)
-        if self._by_ip.get(ip) is ns:
-            del self._by_ip[ip]
+        self._unindex(ip, ns)
+
+    def _unindex(self, ip: str, ns: NetNamespace) -> None:
+        owners = self._by_ip.get(ip)
+        if owners and ns in owners:
+            owners.remove(ns)
+            if not owners:
+                del self._by_ip[ip]
 
     def remove(self, ns: NetNamespace) -> None:
         if ns in self.namespaces:
             self.namespaces.remove(ns)
         for ip in ns.ips:
-            if self._by_ip.get(ip) is ns:
-                del self._by_ip[ip]
+            self._unindex(ip, ns)
 
     # -- rules -----------------------------------------------------------------
     def add_rule(self, node: str, rule: NatRule) -> NatRule:
@@ -180,9 +186,18 @@ class Network:
         return None
 
     # -- lookup ------------------------------------------------------------------
-    def owner(self, ip: str) -> NetNamespace | None:
-        ns = self._by_ip.get(ip)
-        return ns if ns is not None and ns.up else None
+    def owner(self, ip: str, node: str | None = None) -> NetNamespace | None:
+        """The namespace that ``ip`` reaches from machine ``node``: a routable address, or a
+        bridge-local one (``scope``) of that same machine."""
+        local = None
+        for ns in self._by_ip.get(ip, ()):
+            if not ns.up:
+                continue
+            if ns.scope is None:
+                return ns
+            if node is not None and ns.scope == node and local is None:
+                local = ns
+        return local
 
     def resolve(self, src: NetNamespace, host: str) -> str:
         """The address ``host`` names, as seen from ``src`` (raises NetworkError if unknown)."""
@@ -210,21 +225,17 @@ class Network:
         hop = self._dnat(src.node, ip, port)
         if hop is not None:
             ip, port = hop
-        dst = self.owner(ip)
+        dst = self.owner(ip, src.scope or src.node)
         if dst is None:
             raise NetworkError(f"Failed to connect to {ip} port {port}: No route to host", reason="unreachable")
         if dst.scope is None and dst.name == dst.node:  # a machine's own address: its DNAT rules apply
             hop = self._dnat(dst.node, ip, port)
             if hop is not None:
                 ip, port = hop
-                nxt = self.owner(ip)
+                nxt = self.owner(ip, dst.node)
                 if nxt is None:
                     raise NetworkError(f"Failed to connect to {ip} port {port}: No route to host", reason="unreachable")
-                if nxt.scope is not None and nxt.scope != dst.node:
-                    raise NetworkError(f"Failed to connect to {ip} port {port}: No route to host", reason="unreachable")
                 return self._check_partition(src, dst, nxt, ip, port)
-        if dst.scope is not None and dst.scope != src.node and dst.scope != src.scope:
-            raise NetworkError(f"Failed to connect to {ip} port {port}: No route to host", reason="unreachable")
         return self._check_partition(src, dst, dst, ip, port)
 
     def _check_partition(self, src: NetNamespace, via: NetNamespace, dst: NetNamespace, ip: str,
