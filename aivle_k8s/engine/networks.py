@@ -271,18 +271,15 @@ class NetworkCollection:
         return net
 
     def _allocate(self, pool: Subnet) -> str:
-        """The next free address of ``pool`` that no other namespace of the world uses.
-
-        Every machine's docker0 is 172.17.0.0/16, but :class:`~aivle_k8s.linux.net.Network`
-        finds a namespace by address world-wide, so an address another machine's container
-        holds is skipped (that machine's containers would become unreachable otherwise).
-        """
-        used = {ip for ns in self.engine.world.net.namespaces for ip in ns.ips}
+        """The next free address of ``pool``. Bridge addresses are local to this machine (every
+        machine's docker0 is 172.17.0.0/16); only an address routed world-wide is skipped."""
+        net = self.engine.world.net
         skipped = []
         try:
             while True:
                 ip = pool.allocate()
-                if ip not in used:
+                owner = net.owner(ip)
+                if owner is None or owner.scope is not None:
                     return ip
                 skipped.append(ip)
         finally:
