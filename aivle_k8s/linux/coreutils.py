@@ -395,10 +395,13 @@ def _split_flags(argv: list[str], with_value: str = "", long_map: dict | None = 
         if a.startswith("--") and long_map is not None:
             name, eq, val = a[2:].partition("=")
             key = long_map.get(name)
+            takes_value = False
+            if key is None:
+                key = long_map.get(name + "=")
+                takes_value = key is not None
             if key is None:
                 raise _BadOption(a)
-            if key.endswith("="):
-                key = key[:-1]
+            if takes_value:
                 if not eq:
                     i += 1
                     if i >= len(argv):
@@ -636,14 +639,6 @@ def bre_to_python(pat: str, *, extended: bool = False) -> str:
 def ere_to_python(pat: str) -> str:
     """Translate a POSIX extended regex (``grep -E``, ``[[ =~ ]]``) to Python syntax."""
     return bre_to_python(pat, extended=True)
-
-
-def _compile(pat: str, *, extended: bool, icase: bool = False, fixed: bool = False) -> re.Pattern:
-    if fixed:
-        rx = re.escape(pat)
-    else:
-        rx = bre_to_python(pat, extended=extended)
-    return re.compile(rx, re.IGNORECASE if icase else 0)
 
 
 # ---------------------------------------------------------------------------
@@ -902,8 +897,6 @@ def _echo_unescape(text: str) -> tuple[str, bool]:
                 m = re.match(r"[0-9a-fA-F]{1,2}", text[i + 2:])
                 if m:
                     out.append(chr(int(m.group(), 16))); i += 2 + len(m.group()); continue
-            if d in "1234567" and getattr(_echo_unescape, "dash", False):
-                pass
         out.append(c)
         i += 1
     return "".join(out), False
@@ -1596,6 +1589,8 @@ def ps(proc) -> int:
                 "etime": _cpu_time(proc, p), "ni": "0", "s": stat(p)[0], "state": stat(p)[0],
             }.get(f2, "-")
 
+        minw = {"pid": 7, "ppid": 7, "comm": 15, "user": 8, "uid": 5, "rss": 5, "vsz": 6, "%cpu": 4, "pcpu": 4,
+                "%mem": 4, "pmem": 4, "stat": 4, "tty": 8, "time": 8, "etime": 11, "ni": 3, "s": 1, "state": 1}
         names = [f.split("=")[0].lower() for f in fields]
         for n in names:
             if n not in headers:
@@ -1605,7 +1600,7 @@ def ps(proc) -> int:
         table = ([titles] if any(titles) else []) + [[val(p, f) for f in fields] for p in rows]
         if not table:
             return 0 if rows else 1
-        widths = [max(len(r[c]) for r in table) for c in range(len(fields))]
+        widths = [max([len(r[c]) for r in table] + [minw.get(names[c], 0)]) for c in range(len(fields))]
         for r in table:
             cells = []
             for c, v in enumerate(r):
@@ -1615,7 +1610,7 @@ def ps(proc) -> int:
                 else:
                     cells.append(v if last else v.ljust(widths[c]))
             proc.write(" ".join(cells).rstrip() + "\n")
-        return 0
+        return 0 if rows or pids is None else 1
     if "u" in bsd:
         proc.write("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n")
         for p in rows:
@@ -3128,7 +3123,10 @@ def df(proc) -> int:
         table.append([fsname] + ([fstype] if "T" in flags else []) + vals + [pct, point])
     ncols = len(header)
     widths = [max(len(r[c]) for r in table) for c in range(ncols)]
-    widths[0] = max(widths[0], 15 if human else 14)
+    widths[0] = max(widths[0], 14)
+    first_num = 2 if "T" in flags else 1
+    for c in range(first_num, ncols - 2):
+        widths[c] = max(widths[c], 5)
     for r in table:
         cells = []
         for c, v in enumerate(r):
@@ -3207,10 +3205,6 @@ def _lines(data: bytes) -> list[bytes]:
     if parts[-1] == b"":
         parts.pop()
     return parts
-
-
-def _join_lines(lines: list[bytes]) -> bytes:
-    return b"".join(line + b"\n" for line in lines)
 
 
 @register_program("wc")
@@ -3835,7 +3829,6 @@ def sort(proc) -> int:
             "check": "c", "stable": "s", "general-numeric-sort": "g", "random-sort": "R"})
     except _BadOption as e:
         return _bad_option(proc, e)
-    keys_raw = [a[2:] if a.startswith("-k") and len(a) > 2 else None for a in proc.argv[1:]]
     keyspecs = []
     argv = proc.argv[1:]
     for i, a in enumerate(argv):
@@ -3845,7 +3838,6 @@ def sort(proc) -> int:
             keyspecs.append(a[2:])
         elif a.startswith("--key="):
             keyspecs.append(a[6:])
-    del keys_raw
     try:
         keys = [_sort_key_parse(k) for k in keyspecs]
     except ValueError as e:
@@ -4612,8 +4604,6 @@ def _sed_run(proc, cmds: list[_SedCmd], lines: list[str], quiet: bool, last_trai
         if restart and quit_code is None:
             lines.insert(idx, ps)
             n_lines += 1
-            idx_fix = idx
-            del idx_fix
     text = "".join(out)
     if not last_trailing_newline and text.endswith("\n") and n_lines and out:
         text = text[:-1]
@@ -4752,9 +4742,9 @@ def sed(proc) -> int:
         try:
             data_parts.append(_read_input(proc, name))
         except FsError as e:
-            proc.error(f"sed: can't read {name}: {_errno(e)}\n" if _errno(e) != "Is a directory"
-                       else f"sed: couldn't edit {name}: not a regular file\n" if False else
-                       f"sed: read error on {name}: Is a directory\n")
+            why = _errno(e)
+            proc.error(f"sed: read error on {name}: Is a directory\n" if why == "Is a directory"
+                       else f"sed: can't read {name}: {why}\n")
             status = 2
     data = b"".join(p if p.endswith(b"\n") or idx == len(data_parts) - 1 else p + b"\n"
                     for idx, p in enumerate(data_parts))

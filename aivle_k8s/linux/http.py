@@ -115,7 +115,11 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
     """
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname
+    except ValueError:
+        raise InvalidInput("URL using bad/illegal format or missing URL") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidInput(f'Protocol "{parts.scheme}" not supported')
     if not parts.hostname:

@@ -330,7 +330,7 @@ def run_program(fn: Program, proc: Process) -> Generator[Event, Any, int]:
             result = yield from result
     except Exit as e:
         return e.code
-    except FsError as e:
+    except AivleError as e:  # a user mistake the program did not report itself: `prog: message`
         proc.error(f"{proc.comm}: {e.message}\n")
         return 1
     return 0 if result is None else int(result)
@@ -385,11 +385,12 @@ class Kernel:
                 raise ExecError("cannot execute binary file: Exec format error", "ENOEXEC", 126)
             return fn, argv
         if entry.data.startswith(b"#!"):
-            line = entry.data[2:].split(b"\n", 1)[0].decode().strip()
+            line = entry.data[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
             parts = line.split(None, 1)
             if not parts:
                 raise ExecError("cannot execute: required file not found", "ENOENT", 127)
-            interp_argv = [parts[0]] + ([parts[1]] if len(parts) > 1 else []) + [path] + argv[1:]
+            script = argv[0] if "/" in argv[0] else path  # $0 as the user typed it
+            interp_argv = [parts[0]] + ([parts[1]] if len(parts) > 1 else []) + [script] + argv[1:]
             interp_path = parts[0]
             if not ns.fs.exists(interp_path):
                 raise ExecError(f"cannot execute: required file not found", "ENOENT", 127)

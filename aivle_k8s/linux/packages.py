@@ -450,8 +450,7 @@ _ARCHIVE: list[dict[str, Any]] = [
          files={"/etc/nginx/nginx.conf": _NGINX_DEBIAN_CONF, "/etc/nginx/mime.types": _NGINX_MIME,
                 "/etc/nginx/sites-available/default": _NGINX_DEBIAN_SITE, "/etc/nginx/conf.d": None,
                 "/etc/nginx/modules-enabled": None,
-                "/var/www/html/index.nginx-debian.html": _NGINX_WELCOME.replace(
-                    "<h1>Welcome to nginx!</h1>", "<h1>Welcome to nginx!</h1>"),
+                "/var/www/html/index.nginx-debian.html": _NGINX_WELCOME,
                 "/var/log/nginx": None},
          links={"/etc/nginx/sites-enabled/default": "/etc/nginx/sites-available/default"},
          description="small, powerful, scalable web/proxy server"),
@@ -539,6 +538,11 @@ _DOCKER_REPO: list[dict[str, Any]] = [
          bin=["containerd", "ctr", "containerd-shim-runc-v2", "runc"], units=[_U_CONTAINERD],
          files={"/etc/containerd/config.toml": _CONTAINERD_IO_CONFIG},
          description="An open and reliable container runtime"),
+    dict(name="docker-ce-rootless-extras", section="admin", versions=["5:26.1.4-1~{d}.{r}~{c}", "5:27.1.1-1~{d}.{r}~{c}"],
+         size=9860 * kB, isize=35360, depends=("docker-ce",),
+         files={"/usr/bin/dockerd-rootless.sh": "#!/bin/sh\necho 'dockerd-rootless.sh: rootless mode is not simulated' >&2\nexit 1\n",
+                "/usr/bin/dockerd-rootless-setuptool.sh": "#!/bin/sh\necho '[ERROR] rootless mode is not simulated by aivle_k8s' >&2\nexit 1\n"},
+         description="Rootless support for Docker."),
     dict(name="docker-buildx-plugin", section="admin", versions=["0.14.1-1~{d}.{r}~{c}", "0.16.1-1~{d}.{r}~{c}"],
          size=29740 * kB, isize=88450, files={"/usr/libexec/docker/cli-plugins/docker-buildx": ("prog", "docker-buildx")},
          description="Docker Buildx cli plugin."),
@@ -681,6 +685,8 @@ PYPI: dict[str, tuple[str, int, tuple[str, ...], str, tuple[str, ...]]] = {
     "packaging": ("24.1", 53 * kB, (), "Core utilities for Python packages", ("packaging",)),
 }
 _PYPI_DISPLAY = {"werkzeug": "Werkzeug", "jinja2": "Jinja2", "markupsafe": "MarkupSafe", "flask": "flask"}
+#: Console scripts a PyPI package installs next to the interpreter (name -> program).
+_PYPI_SCRIPTS = {"flask": ["flask"], "gunicorn": ["gunicorn"], "numpy": ["f2py"]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -882,7 +888,7 @@ def index() -> dict[str, tuple[Package, ...]]:
                     for row in _ARCHIVE if codename in row["versions"]]
         d, r = _DISTVER[codename]
         dkey = f"docker/{d}/{codename}"
-        out[dkey] = [_package(row, v.format(d=d, r=r, c=codename), dkey, {})
+        out[dkey] = [_package({**row, "component": "stable"}, v.format(d=d, r=r, c=codename), dkey, {})
                      for row in _DOCKER_REPO for v in row["versions"]]
     for m, (crictl, cni) in _K8S_MINORS.items():
         pk = []
@@ -1627,12 +1633,12 @@ def _parse_apt_args(argv: list[str], front: str) -> tuple[_AptOpts, list[str]]:
             next(it, None)
         elif a.startswith(("-o", "--option=", "--target-release=", "-t")):
             pass
+        elif a in ("--installed", "--upgradable", "--all-versions"):  # `apt list` filters
+            words.append(a)
         elif a in ("--fix-broken", "-f", "--no-upgrade", "--only-upgrade", "--reinstall", "--fix-missing", "-m",
                    "--allow-unauthenticated", "--allow-remove-essential", "--autoremove", "--force-yes",
-                   "-s", "--simulate", "--dry-run", "--list-cleanup", "--installed", "--upgradable", "--all-versions"):
-            if a == "--autoremove":
-                pass
-            words.append(a) if a in ("--installed", "--upgradable", "--all-versions") else None
+                   "-s", "--simulate", "--dry-run", "--list-cleanup"):
+            pass  # accepted, no effect here
         elif a.startswith("-") and a != "-":
             raise _AptError([f"E: Command line option '{a.lstrip('-')}' [from {a}] is not understood in combination with the other options."])
         else:
@@ -1699,10 +1705,7 @@ def _apt_main(proc: Process, front: str):
         if cmd == "check":
             out("Reading package lists... Done\nBuilding dependency tree... Done\nReading state information... Done\n")
             return 0
-        if front == "apt":
-            proc.error(f"E: Invalid operation {cmd}\n")
-        else:
-            proc.error(f"E: Invalid operation {cmd}\n")
+        proc.error(f"E: Invalid operation {cmd}\n")
         return 100
     except _AptError as e:
         proc.error("\n".join(e.lines) + "\n")
@@ -1927,16 +1930,21 @@ def _apt_install(proc: Process, opts: _AptOpts, out: _Out, args: list[str]):
     local_debs = [a for a in args if a.endswith(".deb") and ("/" in a)]
     args = [a for a in args if a not in local_debs]
     avail = _available(fs)
+    notes_local = []
     for path in local_debs:  # apt-get install ./pkg.deb
-        pkg = _read_deb(fs, join(proc.cwd, path))
+        full = join(proc.cwd, path)
+        pkg = _read_deb(fs, full)
         if pkg is None:
             _reading(out)
             raise _AptError([f"E: Unsupported file {path} given on commandline"])
-        avail.setdefault(pkg.name, []).insert(0, _Avail(pkg, _Source(path, "/", [], {}, ""), ""))
+        avail.setdefault(pkg.name, []).insert(0, _Avail(pkg, _Source(full, "/", [], {}, ""), ""))
         args.append(f"{pkg.name}={pkg.version}")
+        notes_local.append(f"Note, selecting '{pkg.name}' instead of '{path}'\n")
     status = _read_status(fs)
     installed = _installed(status)
     _reading(out)
+    for note in notes_local:
+        out(note)
     errors: list[str] = []
     requested: list[_Avail] = []
     notes: list[str] = []
@@ -2022,13 +2030,19 @@ def _apt_install(proc: Process, opts: _AptOpts, out: _Out, args: list[str]):
         if not _prompt(proc, out):
             return 1
     for i, (a, _) in enumerate(plan.order, 1):
-        out(f"Get:{i} {a.get_prefix} {a.pkg.name} {a.pkg.arch} {a.pkg.version} [{_apt_size(a.pkg.size)}]\n"
-            if not a.src.flat else f"Get:{i} {a.get_prefix} {a.pkg.name} {a.pkg.version} [{_apt_size(a.pkg.size)}]\n")
+        if a.src.uri.endswith(".deb"):
+            out(f"Get:{i} {a.src.uri} {a.pkg.name} {a.pkg.arch} {a.pkg.version} [{_apt_size(a.pkg.size)}]\n")
+        elif a.src.flat:
+            out(f"Get:{i} {a.get_prefix} {a.pkg.name} {a.pkg.version} [{_apt_size(a.pkg.size)}]\n")
+        else:
+            out(f"Get:{i} {a.get_prefix} {a.pkg.name} {a.pkg.arch} {a.pkg.version} [{_apt_size(a.pkg.size)}]\n")
+    total -= sum(a.pkg.size for a, _ in plan.order if a.src.uri.endswith(".deb"))  # already on disk
     seconds = total / _DOWNLOAD_RATE
     if total:
         yield proc.sleep(seconds)
     shown = max(1, round(seconds))
-    out(f"Fetched {_apt_size(total)} in {shown}s ({_apt_size(total / shown)}/s)\n")
+    if total:
+        out(f"Fetched {_apt_size(total)} in {shown}s ({_apt_size(total / shown)}/s)\n")
     if "apt-utils" not in installed:
         proc.error("debconf: delaying package configuration, since apt-utils is not installed\n")
     host = _on_host(proc)
@@ -2049,7 +2063,7 @@ def _apt_install(proc: Process, opts: _AptOpts, out: _Out, args: list[str]):
             first = False
         deb = f".../{i}-{pkg.deb_name}" if many else f".../{pkg.deb_name}"
         if a.src.uri.endswith(".deb"):
-            deb = a.src.uri
+            deb = a.src.uri if not many else f".../{i}-{posixpath.basename(a.src.uri)}"
         out(f"Preparing to unpack {deb} ...\n")
         out(f"Unpacking {pkg.name} ({pkg.version})" + (f" over ({old})" if old else "") + " ...\n")
         _dpkg_unpack(fs, pkg)
@@ -3107,7 +3121,20 @@ def pip_install_into(fs, site: str, name: str) -> None:
     meta += "".join(f"Requires-Dist: {r}\n" for r in reqs)
     fs.write(f"{info}/METADATA", meta)
     fs.write(f"{info}/INSTALLER", "pip\n")
-    fs.write(f"{info}/RECORD", "".join(f"{m}/__init__.py,,\n" for m in modules))
+    scripts = _PYPI_SCRIPTS.get(_norm(name), [])
+    bindir = _scripts_dir(site)
+    for script in scripts:
+        fs.mkdir(bindir, parents=True, exist_ok=True)
+        fs.write(f"{bindir}/{script}", program_entry(script, 1024).data, mode=0o755)
+    fs.write(f"{info}/RECORD", "".join(f"{m}/__init__.py,,\n" for m in modules)
+             + "".join(f"{posixpath.relpath(f'{bindir}/{x}', site)},,\n" for x in scripts))
+
+
+def _scripts_dir(site: str) -> str:
+    """Where pip puts console scripts for ``site`` (``/usr/local/bin``, a venv's ``bin``, ``/usr/bin``)."""
+    m = re.match(r"^(.*)/lib/python3\.\d+/(site|dist)-packages$", site)
+    prefix = m.group(1) if m else "/usr/local"
+    return f"{prefix or '/usr'}/bin"
 
 
 _PIP_ROOT_WARNING = ("WARNING: Running pip as the 'root' user can result in broken permissions and conflicting "
@@ -3196,6 +3223,9 @@ def pip(proc: Process):
             for mod in list(modules) + [f"{_norm(name).replace('-', '_')}-{hit[1]}.dist-info"]:
                 if fs.exists(f"{site}/{mod}"):
                     fs.remove(f"{site}/{mod}", recursive=True)
+            for script in _PYPI_SCRIPTS.get(_norm(name), []):
+                if fs.lexists(f"{_scripts_dir(site)}/{script}"):
+                    fs.remove(f"{_scripts_dir(site)}/{script}")
             proc.write(f"  Successfully uninstalled {hit[0]}-{hit[1]}\n")
         return 0
     if cmd != "install":

@@ -44,14 +44,14 @@ import json
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Generator, Iterable
 from urllib.parse import unquote, urlsplit, parse_qs
 
-from ..sim.errors import AivleError, FsError, InvalidInput, NetworkError
+from ..sim.errors import FsError, InvalidInput, NetworkError
 from .fs import join, normpath
 from .http import Request, Response
-from .kernel import SIGNALS, Exit, Process, program_entry, programs, register_program, run_program
+from .kernel import Exit, Process, program_entry, programs, register_program, run_program
 
 __all__ = ["busybox", "nginx", "httpd", "redis_server", "redis_cli", "python3", "crash", "exit_with",
            "cpu_hog", "mem_hog", "kv_server", "web_app", "monolith", "resp_encode", "resp_parse"]
@@ -59,12 +59,18 @@ __all__ = ["busybox", "nginx", "httpd", "redis_server", "redis_cli", "python3", 
 _EPOCH = _dt.datetime(2025, 3, 3, 9, 0, 0, tzinfo=_dt.timezone.utc)
 
 
+_epoch: list[_dt.datetime] = []
+
+
 def _now(proc: Process) -> _dt.datetime:
-    try:
-        from ..world import EPOCH
-    except ImportError:  # pragma: no cover
-        EPOCH = _EPOCH
-    return EPOCH + _dt.timedelta(seconds=proc.now)
+    """The calendar time of simulated ``proc.now`` (the world's EPOCH plus the seconds passed)."""
+    if not _epoch:
+        try:
+            from ..world import EPOCH
+        except ImportError:  # pragma: no cover
+            EPOCH = _EPOCH
+        _epoch.append(EPOCH)
+    return _epoch[0] + _dt.timedelta(seconds=proc.now)
 
 
 def _http_date(proc: Process) -> str:
@@ -985,6 +991,16 @@ def nginx(proc: Process):
         proc.kernel.signal(master.pid, sig)
         return 0
     if conf.daemon:  # the master process goes to the background; this one returns at once
+        probe = _Nginx(proc, conf, conf_path)  # like nginx, fail on the terminal before daemonizing
+        try:
+            probe.check_upstreams()
+            probe.bind()
+        except _ConfError as e:
+            proc.error(f"nginx: [emerg] {e}\n")
+            return 1
+        finally:
+            probe.unbind()
+            proc.cleanups.clear()
         child = proc.kernel.start(_nginx_master, ["nginx: master process " + " ".join(proc.argv)], ns=proc.ns,
                                   env=proc.env, cwd=proc.cwd, uid=proc.uid)
         child.comm = "nginx"
@@ -2790,6 +2806,17 @@ class _Interp:
                     raise _PyError(type(e).__name__, str(e)) from None
             return inner
 
+        def _isinstance(obj: Any, types: Any) -> bool:
+            py = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
+                  "tuple": tuple, "set": set}
+            wanted = types if isinstance(types, tuple) else (types,)
+            for t in wanted:
+                if isinstance(t, _Builtin) and t.name in py and isinstance(obj, py[t.name]):
+                    return True
+                if isinstance(t, _ExcType) and isinstance(obj, _ExcValue) and obj.type.is_a(t):
+                    return True
+            return False
+
         def _range(*a: Any) -> range:
             r = range(*a)
             if len(r) > 1_000_000:
@@ -2803,7 +2830,7 @@ class _Interp:
             "sorted": _conv(sorted, "sorted"), "min": _conv(min, "min"), "max": _conv(max, "max"),
             "sum": _conv(sum, "sum"), "abs": _conv(abs, "abs"), "round": _conv(round, "round"),
             "enumerate": lambda x, start=0: list(enumerate(x, start)), "zip": lambda *a: list(zip(*a)),
-            "repr": repr, "input": _input, "isinstance": lambda o, t: isinstance(o, (int, str, float, list, dict)) and False,
+            "repr": repr, "input": _input, "isinstance": _isinstance,
             "exit": self._sys_exit, "quit": self._sys_exit, "hex": _conv(hex, "hex"), "ord": _conv(ord, "ord"),
             "chr": _conv(chr, "chr"), "any": any, "all": all, "reversed": lambda x: list(reversed(x)),
             "True": True, "False": False, "None": None,
@@ -3049,6 +3076,7 @@ class _FlaskApp:
         self.post = _Builtin(lambda rule, **kw: self._route(rule, methods=["POST"]), "post")
         self.run = _Builtin(self._run, "run")
         self.config = {}
+        self.log_requests = True
 
     def __str__(self) -> str:
         return f"<Flask '{self.name}'>"
@@ -3121,8 +3149,9 @@ class _FlaskApp:
             break
         if not matched:
             status, body = 404, _FLASK_404
-        stamp = _now(proc).strftime("%d/%b/%Y %H:%M:%S")
-        proc.error(f'{peer[0] if peer else "-"} - - [{stamp}] "{req.method} {req.path} HTTP/1.1" {status} -\n')
+        if self.log_requests:
+            stamp = _now(proc).strftime("%d/%b/%Y %H:%M:%S")
+            proc.error(f'{peer[0] if peer else "-"} - - [{stamp}] "{req.method} {req.path} HTTP/1.1" {status} -\n')
         headers = {"Server": f"Werkzeug/3.0.3 Python/{interp.version}", "Date": _http_date(proc),
                    "Content-Type": ctype, **extra, "Connection": "close"}
         return Response(status, body if req.method != "HEAD" else b"", headers).to_bytes()
@@ -3352,6 +3381,72 @@ def _flask_cli(proc: Process, args: list[str], site_dirs: list[str], version: st
     return 0
 
 
+@register_program("flask")
+def flask_cli(proc: Process):
+    """The ``flask`` command Flask installs: ``flask run [--host H] [--port P] [--debug]``."""
+    site_dirs, version, _venv = _python_env(proc)
+    return (yield from _flask_cli(proc, proc.argv[1:], site_dirs, version))
+
+
+@register_program("gunicorn")
+def gunicorn(proc: Process):
+    """``gunicorn [-b HOST:PORT] [-w N] module:app``: serve a Flask app the production way."""
+    site_dirs, version, _venv = _python_env(proc)
+    a = _Args(proc.argv[1:], values=("b", "bind", "w", "workers", "chdir", "k", "worker-class", "timeout",
+                                     "access-logfile", "error-logfile", "log-level"),
+              flags=("reload", "preload", "version"))
+    if "version" in a.flags:
+        proc.write("gunicorn (version 22.0.0)\n")
+        return 0
+    if not a.pos:
+        proc.error("usage: gunicorn [OPTIONS] [APP_MODULE]\ngunicorn: error: No application module specified.\n")
+        return 2
+    bind = a.get("b") or a.get("bind") or proc.env.get("GUNICORN_BIND", "127.0.0.1:8000")
+    host, _, port_s = bind.rpartition(":")
+    host = host or "0.0.0.0"
+    if not port_s.isdigit():
+        proc.error(f"Error: '{bind}' is not a valid port number.\n")
+        return 1
+    module, _, attr = a.pos[0].partition(":")
+    attr = attr or "application"
+    cwd = join(proc.cwd, a.get("chdir") or ".")
+    path = join(cwd, module.replace(".", "/") + ".py")
+    stamp = lambda: _now(proc).strftime("[%Y-%m-%d %H:%M:%S +0000]")  # noqa: E731
+    pid = proc.local_pid
+    proc.error(f"{stamp()} [{pid}] [INFO] Starting gunicorn 22.0.0\n")
+    if not proc.fs.is_file(path):
+        proc.error(f"{stamp()} [{pid + 6}] [ERROR] Exception in worker process\nModuleNotFoundError: No module named '{module}'\n"
+                   f"{stamp()} [{pid}] [ERROR] Worker (pid:{pid + 6}) exited with code 3\n"
+                   f"{stamp()} [{pid}] [ERROR] Shutting down: Master\n{stamp()} [{pid}] [ERROR] Reason: Worker failed to boot.\n")
+        return 3
+    source = proc.fs.read_text(path)
+    tree = _parse_source(proc, path, source)
+    if tree is None:
+        return 1
+    interp = _Interp(proc, path, source, site_dirs, version)
+    code = yield from interp.run(tree, name=module)
+    if code:
+        return code
+    app = interp.globals.get(attr)
+    if not isinstance(app, _FlaskApp):
+        proc.error(f"Failed to find attribute '{attr}' in '{module}'.\n{stamp()} [{pid}] [INFO] Worker exiting (pid: {pid + 6})\n")
+        return 4
+    app.log_requests = False  # gunicorn keeps no access log unless --access-logfile is given
+    try:
+        _listen(proc, int(port_s), app.handle, bind=host)
+    except NetworkError:
+        proc.error(f"{stamp()} [{pid}] [ERROR] Connection in use: ('{host}', {port_s})\n")
+        return 1
+    workers = int(a.get("w") or a.get("workers") or 1)
+    proc.error(f"{stamp()} [{pid}] [INFO] Listening at: http://{host}:{port_s} ({pid})\n"
+               f"{stamp()} [{pid}] [INFO] Using worker: sync\n"
+               + "".join(f"{stamp()} [{pid + 6 + i}] [INFO] Booting worker with pid: {pid + 6 + i}\n" for i in range(workers)))
+    proc.on_signal("TERM", lambda sig: (proc.error(f"{stamp()} [{pid}] [INFO] Handling signal: term\n"
+                                                   f"{stamp()} [{pid}] [INFO] Shutting down: Master\n"), proc.exit(0)))
+    yield proc.forever()
+    return 0
+
+
 def _make_venv(proc: Process, args: list[str], version: str) -> int:
     if not args:
         proc.error("usage: venv [-h] [--system-site-packages] [--symlinks | --copies] [--clear] [--upgrade] "
@@ -3375,8 +3470,6 @@ def _make_venv(proc: Process, args: list[str], version: str) -> int:
                 fs.write(f"{root}/bin/{name}", program_entry("pip", 1024).data, mode=0o755)
             fs.write(f"{root}/bin/activate", f'# This file must be used with "source bin/activate"\nVIRTUAL_ENV="{root}"\n'
                                              f'export VIRTUAL_ENV\nPATH="$VIRTUAL_ENV/bin:$PATH"\nexport PATH\n')
-            from .packages import pip_install_into, PYPI  # noqa: F401
-
             info = f"{root}/lib/python{minor}/site-packages/pip-24.0.dist-info"
             fs.mkdir(info, parents=True, exist_ok=True)
             fs.write(f"{info}/METADATA", "Metadata-Version: 2.1\nName: pip\nVersion: 24.0\n")

@@ -177,6 +177,13 @@ def _manager(proc) -> ServiceManager | None:
     return getattr(owner, "services", None)
 
 
+@register_program("systemd")
+def systemd(proc):
+    """PID 1 of a machine: it only waits (units are supervised by the ServiceManager)."""
+    proc.on_signal("TERM", lambda sig: None)
+    yield proc.forever()
+
+
 @register_program("systemctl")
 def systemctl(proc) -> int:
     """``systemctl start|stop|restart|enable [--now]|disable|status|is-active|is-enabled|list-units|daemon-reload``."""

@@ -36,7 +36,7 @@ from typing import Any, Callable, Generator
 
 from ..sim.errors import AivleError, FsError, UsageError
 from . import coreutils
-from .fs import join, normpath
+from .fs import join
 from .kernel import SIGNALS, ExecError, Stream, register_program, run_program
 
 __all__ = [
@@ -1973,6 +1973,8 @@ class Interpreter:
             self.lineno = 1
             self.cmdsub_status: int | None = None
             self.func_depth = 0
+            self.func_names: list[str] = []
+            self.no_errexit = 0  # > 0 while running a condition: `set -e` does not apply there
             self.loop_depth = 0
             self.sourcing = 0
             self.rng = None
@@ -2043,6 +2045,7 @@ class Interpreter:
             "BASHPID": lambda: str(self.proc.ns.pid.members.get(self.proc.pid, self.proc.pid)),
             "LINENO": lambda: str(self.root.lineno), "IFS": lambda: _DEFAULT_IFS,
             "OPTIND": lambda: "1", "PS4": lambda: "+ ",
+            "FUNCNAME": lambda: self.root.func_names[-1] if self.root.func_names else None,
         }
         bash_only = {"BASH_VERSION": lambda: _BASH_VERSION, "BASH": lambda: "/usr/bin/bash",
                      "OSTYPE": lambda: "linux-gnu", "HOSTTYPE": lambda: "x86_64", "SHELLOPTS": self._shellopts}
@@ -2179,7 +2182,13 @@ class Interpreter:
     def expand_string(self, parts: list, io: IO, quoted: bool = True) -> Gen:
         """Expand to one string (no field splitting, no globbing)."""
         segs = yield from self.expand_segments(parts, io, quoted)
-        return "".join(s[1] for s in segs if s[0] != "break")
+        out = []
+        for seg in segs:
+            if seg[0] == "break":
+                out.append(" ")
+            elif seg[0] != "drop":
+                out.append(seg[1])
+        return "".join(out)
 
     def expand_pattern(self, parts: list, io: IO) -> Gen:
         """Expand to a glob pattern: quoted characters are escaped."""
@@ -2188,6 +2197,8 @@ class Interpreter:
         for kind, *rest in segs:
             if kind == "break":
                 out.append(" ")
+            elif kind == "drop":
+                continue
             elif kind == "quoted":
                 out.append(_glob_escape(rest[0]))
             else:
@@ -2398,6 +2409,8 @@ class Interpreter:
                     and cmd.redirects[0].op == "<"):
                 path = yield from self.expand_string(cmd.redirects[0].target.parts, io, quoted=False)
                 try:
+                    if not coreutils.can_read(self.proc, join(self.state.cwd, path)):
+                        raise FsError(f"{path}: Permission denied", errno="EACCES")
                     data = self.fs.read(join(self.state.cwd, path))
                 except FsError as e:
                     self.err(io, f"{path}: {_errno_text(e)}")
@@ -2589,17 +2602,48 @@ class Interpreter:
         return status
 
     def run_and_or(self, ao: AndOr, io: IO, *, errexit_ok: bool = True) -> Gen:
-        status = yield from self.run_pipeline(ao.first, io, checked=not ao.rest and errexit_ok)
-        last_index = len(ao.rest) - 1
-        for i, (op, pl) in enumerate(ao.rest):
-            if (op == "&&") == (status == 0):
-                status = yield from self.run_pipeline(pl, io, checked=i == last_index and errexit_ok)
+        pipelines = [ao.first] + [pl for _, pl in ao.rest]
+        ops = [None] + [op for op, _ in ao.rest]
+        status = 0
+        for i, pl in enumerate(pipelines):
+            if i and (ops[i] == "&&") != (status == 0):
+                continue
+            last = i == len(pipelines) - 1
+            if last and errexit_ok:
+                status = yield from self.run_pipeline(pl, io, checked=True)
+            else:
+                self.root.no_errexit += 1
+                try:
+                    status = yield from self.run_pipeline(pl, io)
+                finally:
+                    self.root.no_errexit -= 1
         return status
 
     def run_pipeline(self, pl: Pipeline, io: IO, *, checked: bool = False) -> Gen:
         start = self.kernel.loop.now
+        if pl.negate:
+            self.root.no_errexit += 1
+        try:
+            status = yield from self._run_stages(pl, io, checked and not pl.negate)
+        finally:
+            if pl.negate:
+                self.root.no_errexit -= 1
+        if pl.negate:
+            status = 0 if status else 1
+        self.state.status = status
+        if pl.timed:
+            elapsed = self.kernel.loop.now - start
+            io.err.write(f"\nreal\t{int(elapsed // 60)}m{elapsed % 60:.3f}s\nuser\t0m0.000s\nsys\t0m0.000s\n")
+        if checked and status != 0 and self._errexit() and not pl.negate:
+            raise ExitShell(status)
+        return status
+
+    def _errexit(self) -> bool:
+        return "e" in self.state.options and self.root.no_errexit == 0
+
+    def _run_stages(self, pl: Pipeline, io: IO, checked: bool) -> Gen:
         if len(pl.commands) == 1:
-            status = yield from self.run_command(pl.commands[0], io, checked=checked and not pl.negate)
+            status = yield from self.run_command(pl.commands[0], io, checked=checked)
         else:
             data = None
             codes = []
@@ -2619,14 +2663,6 @@ class Interpreter:
             status = codes[-1]
             if "pipefail" in self.state.options:
                 status = next((c for c in reversed(codes) if c != 0), 0)
-        if pl.negate:
-            status = 0 if status else 1
-        self.state.status = status
-        if pl.timed:
-            elapsed = self.kernel.loop.now - start
-            io.err.write(f"\nreal\t{int(elapsed // 60)}m{elapsed % 60:.3f}s\nuser\t0m0.000s\nsys\t0m0.000s\n")
-        if checked and status != 0 and "e" in self.state.options and not pl.negate:
-            raise ExitShell(status)
         return status
 
     def run_subshell(self, node, io: IO) -> Gen:
@@ -2658,6 +2694,8 @@ class Interpreter:
                 first = cmd.words[0].literal()
                 if first is not None and first not in self.state.functions and first not in self._builtins():
                     simple = cmd
+        pidns = self.proc.ns.pid
+        first_pid = pidns.next_pid
         if simple is not None:
             argv = yield from self.expand_words(simple.words, io)
             env = self.state.env()
@@ -2667,8 +2705,9 @@ class Interpreter:
             if rio is None or not argv:
                 return 1
             child = self.spawn(argv, env, rio)
-            if isinstance(child, int):
-                return child
+            if isinstance(child, int):  # it could not start; the launch itself succeeded (like bash)
+                self.state.status = 0
+                return 0
         else:
             state = self.state.clone()
             dialect, mode, script = self.dialect, self.mode, self.script
@@ -2688,9 +2727,9 @@ class Interpreter:
             child = self.kernel.start(job, [self.dialect], ns=self.proc.ns, env=self.state.env(),
                                       cwd=self.state.cwd, stdin=b"", stdout=bg_io.out, stderr=bg_io.err,
                                       uid=self.proc.uid, parent=self.proc)
+        child.shell_pid = child.pid if pidns.parent is None else first_pid  # its pid as this shell sees it
         self.state.jobs.append(child)
-        self.state.last_bg = child.ns.pid.members.get(child.pid, child.pid) if child.alive else \
-            self.proc.ns.pid.members.get(child.pid, child.pid)
+        self.state.last_bg = child.shell_pid
         self.state.status = 0
         return 0
 
@@ -2758,7 +2797,7 @@ class Interpreter:
             status = yield from self.run_list(cmd.body, rio)
         elif isinstance(cmd, Subshell):
             status = yield from self.run_subshell(cmd.body, rio)
-            if checked and status and "e" in self.state.options:
+            if checked and status and self._errexit():
                 raise ExitShell(status)
         elif isinstance(cmd, If):
             status = yield from self.run_if(cmd, rio)
@@ -2774,12 +2813,12 @@ class Interpreter:
             self.root.lineno = cmd.line
             text = yield from self.expand_string(cmd.parts, rio)
             status = 0 if self.arith(text, rio) else 1
-            if checked and status and "e" in self.state.options:
+            if checked and status and self._errexit():
                 raise ExitShell(status)
         elif isinstance(cmd, CondCommand):
             self.root.lineno = cmd.line
             status = yield from self.run_cond(cmd, rio)
-            if checked and status and "e" in self.state.options:
+            if checked and status and self._errexit():
                 raise ExitShell(status)
         else:  # pragma: no cover
             status = 1
@@ -2787,14 +2826,12 @@ class Interpreter:
         return status
 
     def run_cond_list(self, node: ListNode, io: IO) -> Gen:
-        """A condition list (if/while): ``set -e`` does not apply to it."""
-        status = self.state.status
-        for ao, background in node.items:
-            if background:
-                status = yield from self.run_background(ao, io)
-            else:
-                status = yield from self.run_and_or(ao, io, errexit_ok=False)
-        return status
+        """A condition list (if/while): ``set -e`` does not apply to it, nor to functions it calls."""
+        self.root.no_errexit += 1
+        try:
+            return (yield from self.run_list(node, io))
+        finally:
+            self.root.no_errexit -= 1
 
     def run_if(self, cmd: If, io: IO) -> Gen:
         for cond, body in cmd.clauses:
@@ -3014,7 +3051,8 @@ class Interpreter:
         assigns = []
         for a in cmd.assigns:
             value = yield from self.expand_segments(a.value.parts, io, False, True)
-            assigns.append((a.name, "".join(s[1] for s in value if s[0] not in ("break", "drop")), a.append))
+            text = "".join(" " if s[0] == "break" else s[1] for s in value if s[0] != "drop")
+            assigns.append((a.name, text, a.append))
         self._trace(io, assigns, argv)
         if not argv:
             rio = yield from self.redirect(cmd.redirects, io)
@@ -3082,6 +3120,7 @@ class Interpreter:
         st.positional = list(argv[1:])
         st.locals.append({})
         root.func_depth += 1
+        root.func_names.append(name)
         fn = st.functions[name]
         try:
             status = yield from self.run_command(fn.body, io)
@@ -3089,6 +3128,7 @@ class Interpreter:
             status = r.code
         finally:
             root.func_depth -= 1
+            root.func_names.pop()
             self._unnest()
             scope = st.locals.pop()
             for var, old in scope.items():
@@ -3138,6 +3178,21 @@ class Interpreter:
 
     def b_util(self, argv, io) -> Gen:
         fn = coreutils.BUILTIN_UTILS[argv[0]]
+        if argv[0] == "kill":  # job specs: %1, %+, %%
+            jobs = self.state.jobs
+            fixed = [argv[0]]
+            for a in argv[1:]:
+                if a.startswith("%") and jobs:
+                    spec = a[1:]
+                    idx = len(jobs) if spec in ("", "+", "%") else (int(spec) if spec.isascii() and spec.isdigit() else 0)
+                    if 1 <= idx <= len(jobs):
+                        job = jobs[idx - 1]
+                        a = str(getattr(job, "shell_pid", job.pid))
+                    else:
+                        self.err(io, f"{argv[0]}: {a}: no such job")
+                        return 1
+                fixed.append(a)
+            argv = fixed
         bp = self._builtin_proc(argv, io, argv[0])
         return (yield from run_program(fn, bp))
 
@@ -3562,15 +3617,48 @@ class Interpreter:
             else:
                 code = yield from self.run_builtin(args[0], args, io)
             raise ExitShell(code)
-        code = yield from self.run_external(args, self.state.env(), io)
+        env = self.state.env()
+        if self.parent is None and self.state.main and hasattr(self.proc, "signal_handlers") \
+                and not getattr(self.proc, "builtin", False):
+            code = yield from self._exec_in_place(args, env, io)
+            raise ExitShell(code)
+        code = yield from self.run_external(args, env, io)
         raise ExitShell(code)
+
+    def _exec_in_place(self, args: list[str], env: dict, io: IO) -> Gen:
+        """``exec PROGRAM``: the program replaces the shell in the same process (same PID, no shell left)."""
+        proc = self.proc
+        k = self.kernel
+        try:
+            path = k.find_executable(proc.ns, args[0], env, self.state.cwd)
+            fn, real_argv = k.resolve_program(proc.ns, path, list(args))
+        except ExecError as e:
+            if e.errno == "ENOENT" and e.message == "not found":
+                self.err(io, f"exec: {args[0]}: not found")
+            else:
+                self.err(io, f"{args[0]}: {e.message}")
+            return e.exit_code
+        except FsError as e:
+            self.err(io, f"{args[0]}: {_errno_text(e)}")
+            return 126
+        self._sync()
+        self.state.traps.clear()
+        proc.argv = list(real_argv)
+        proc.comm = posixpath.basename(real_argv[0]) if real_argv else proc.comm
+        proc.env = dict(env)
+        proc.cwd = self.state.cwd
+        proc.stdin = io.stdin.rest()
+        proc.stdout = io.out
+        proc.stderr = io.err
+        proc.signal_handlers.clear()
+        self.root.foreground.clear()
+        return (yield from run_program(fn, proc))
 
     def b_read(self, argv, io):
         args = argv[1:]
         raw = False
         delim = "\n"
         nchars = None
-        prompt = None
         while args and args[0].startswith("-") and len(args[0]) > 1:
             a = args.pop(0)
             if a == "--":
@@ -3588,7 +3676,7 @@ class Interpreter:
                         self.err(io, f"read: -{c}: option requires an argument")
                         return 2
                     if c == "p":
-                        prompt = val
+                        pass  # the prompt goes to a terminal only; a command line's stdin is not one
                     elif c == "d":
                         delim = val[:1] or "\0"
                     elif c == "n":
@@ -3610,7 +3698,6 @@ class Interpreter:
             if not self._valid_name(n):
                 self.err(io, f"read: `{n}': not a valid identifier")
                 return 1
-        del prompt
         buf = io.stdin
         if nchars is not None:
             data = buf.read(nchars)
@@ -3670,14 +3757,22 @@ class Interpreter:
             for a in argv[1:]:
                 if a == "-n":
                     continue
+                if a.startswith("%"):
+                    spec = a[1:]
+                    idx = len(st.jobs) if spec in ("", "+", "%") else (int(spec) if spec.isascii() and spec.isdigit() else 0)
+                    if not 1 <= idx <= len(st.jobs):
+                        self.err(io, f"wait: {a}: no such job")
+                        status = 127
+                        continue
+                    targets.append(st.jobs[idx - 1])
+                    continue
                 try:
-                    local = int(a.lstrip("%"))
+                    local = int(a)
                 except ValueError:
                     self.err(io, f"wait: `{a}': not a pid or valid job spec")
                     status = 2
                     continue
-                job = next((j for j in st.jobs if j.ns.pid.members.get(j.pid, j.pid) == local
-                            or self.proc.ns.pid.members.get(j.pid) == local), None)
+                job = next((j for j in st.jobs if getattr(j, "shell_pid", j.pid) == local), None)
                 if job is None:
                     self.err(io, f"wait: pid {local} is not a child of this shell")
                     status = 127
@@ -3877,7 +3972,7 @@ class Interpreter:
             state = "Running" if job.alive else ("Done" if job.exit_code == 0 else f"Exit {job.exit_code}")
             line = f"[{i}]{'+' if i == len(self.state.jobs) else '-'}  {state:<24}{' '.join(job.argv)}"
             if "-l" in argv:
-                line = f"[{i}]{'+' if i == len(self.state.jobs) else '-'} {job.ns.pid.members.get(job.pid, job.pid)} {state:<24}{' '.join(job.argv)}"
+                line = f"[{i}]{'+' if i == len(self.state.jobs) else '-'} {getattr(job, 'shell_pid', job.pid)} {state:<24}{' '.join(job.argv)}"
             io.out.write(line + " &\n" if job.alive else line + "\n")
         return 0
 
@@ -3923,6 +4018,7 @@ class Interpreter:
         spec = optstring.lstrip(":")
         idx = spec.find(c)
         status = 0
+        self.state.vars.pop("OPTARG", None)
         if idx < 0 or c == ":":
             self.set_var(name, "?")
             if silent:
@@ -4136,14 +4232,17 @@ def _shell_main(proc, dialect: str) -> Gen:
     def on_interrupt(sig: int) -> None:
         children = list(interp.root.foreground)
         interp._sync()
+        proc.killed_by = sig
         proc.exit(128 + sig)
         for child in children:
             if child.alive:
                 proc.kernel.signal(child.pid, sig)
 
-    if hasattr(proc, "on_signal") and not getattr(proc, "builtin", False):
+    # Ctrl-C reaches the whole foreground job: the shell passes SIGINT on to the child it waits for.
+    # A shell that is PID 1 of a container sets no handler: the kernel then ignores SIGINT/SIGTERM
+    # for it, which is why `docker stop` has to wait and SIGKILL a `sh -c` container.
+    if hasattr(proc, "on_signal") and not getattr(proc, "builtin", False) and not getattr(proc, "is_ns_init", False):
         proc.on_signal("INT", on_interrupt)
-        proc.on_signal("TERM", on_interrupt)
     try:
         code = yield from interp.run_script_text(text, io)
     except ExitShell as e:

@@ -99,7 +99,10 @@ def sudo(proc) -> Gen:
     else:
         env = {k: proc.env[k] for k in ("TERM", "LANG", "LC_ALL", "DISPLAY", "COLORTERM", "LS_COLORS")
                if k in proc.env}
-        env["PATH"] = SECURE_PATH
+        # the caller's PATH, completed with Ubuntu's secure_path (so /usr/sbin tools are always found)
+        dirs = [d for d in proc.env.get("PATH", "").split(":") if d]
+        dirs += [d for d in SECURE_PATH.split(":") if d not in dirs]
+        env["PATH"] = ":".join(dirs)
     env.update({"HOME": home, "USER": target, "LOGNAME": target, "SHELL": "/bin/bash",
                 "MAIL": f"/var/mail/{target}", "SUDO_USER": user, "SUDO_UID": str(proc.uid),
                 "SUDO_GID": str(cu.user_gid(proc, proc.uid))})
@@ -267,7 +270,20 @@ def _psize(n: int) -> str:
 @register_program("curl")
 def curl(proc) -> Gen:
     """``curl [-fsSLOIikv] [-o FILE] [-X METHOD] [-d DATA] [-H 'K: V'] [-w FORMAT] URL...`` over the simulated network."""
-    from .http import Response, parse_url, request
+    from .http import parse_url as _parse_url
+    from .http import request as _request
+
+    def parse_url(u: str):
+        try:
+            return _parse_url(u)
+        except ValueError:  # urllib rejects e.g. "http://[bad]/": curl's own words
+            raise InvalidInput("URL using bad/illegal format or missing URL") from None
+
+    def request(*a, **kw):
+        try:
+            return _request(*a, **kw)
+        except ValueError:
+            raise InvalidInput("URL using bad/illegal format or missing URL") from None
 
     try:
         opts = _curl_parse(proc.argv[1:])
@@ -421,8 +437,6 @@ def curl(proc) -> Gen:
             _progress(proc, opts, len(payload))
             cu._write_file(proc, target, payload)
         else:
-            if not opts.get("s") and not getattr(proc.stdout, "isatty", False) and not opts.get("_npm") and False:
-                _progress(proc, opts, len(payload))
             proc.write(payload)
         if opts.get("w"):
             proc.write(_curl_write_out(opts["w"], resp, current, len(resp.body)))
@@ -465,7 +479,6 @@ def gpg(proc) -> int:
     args = proc.argv[1:]
     output = None
     dearmor = False
-    yes = False
     inputs = []
     i = 0
     while i < len(args):
@@ -478,7 +491,7 @@ def gpg(proc) -> int:
         elif a.startswith("--output="):
             output = a.split("=", 1)[1]
         elif a in ("--yes", "--batch", "--no-tty", "-q", "--quiet", "--no-default-keyring"):
-            yes = True
+            pass
         elif a in ("--version",):
             proc.write("gpg (GnuPG) 2.2.27\nlibgcrypt 1.9.4\nCopyright (C) 2021 Free Software Foundation, Inc.\n")
             return 0
@@ -491,7 +504,6 @@ def gpg(proc) -> int:
         else:
             inputs.append(a)
         i += 1
-    del yes
     if not dearmor:
         proc.error("gpg: Go ahead and type your message ...\ngpg: no valid OpenPGP data found.\n"
                    "gpg: processing message failed: Unknown system error\n")
@@ -785,7 +797,6 @@ def _sysctl_apply_file(proc, path: str, quiet: bool) -> int:
         if ignore:
             line = line[1:]
         if "=" not in line:
-            proc.error(f"sysctl: {path}: line has no '=': {line}\n" if False else "")
             continue
         key, _, value = line.partition("=")
         code = _sysctl_set(proc, key.strip(), value.strip(), quiet, ignore)

@@ -121,6 +121,9 @@ class Machine:
         self.netns = world.net.namespace(name, [ip], node=name)
         self.ns = Namespaces(self.fs, name, self.kernel.host_pidns, self.netns, name="host")
         self.services = ServiceManager(self.kernel, self.ns)
+        from ..linux.kernel import programs
+
+        self.init = self.kernel.start(programs()["systemd"], ["/sbin/init"], ns=self.ns)  # PID 1
         self.packages: dict[str, str] = {}  # installed package -> version
         self.engine: Any = None  # set when a Docker Engine is installed
         self.extensions: dict[str, Any] = {}  # components installed on it (containerd, kubelet ...)
