@@ -498,8 +498,6 @@ def test_real_nginx_serves_its_welcome_page_on_a_published_port(world, real):
     assert other.request(f"http://{real.machine.ip}:8080/").status == 200
 
 
-@pytest.mark.xfail(reason="linux.shell's `exec` runs the program as a child of the shell, so nginx is not PID 1 "
-                          "behind docker-entrypoint.sh and SIGQUIT reaches the shell", strict=False)
 def test_real_nginx_stops_at_once_on_sigquit(real):
     web = real.containers.run("nginx", detach=True)
     t0 = real.world.now
