@@ -111,6 +111,32 @@ class World:
         except KeyError:
             raise NotFound(f'no machine named "{name}" (machines: {", ".join(self.machines) or "none"})') from None
 
+    # -- registries --------------------------------------------------------------------
+    @property
+    def docker_hub(self):
+        """Docker Hub (``docker.io``), pre-loaded with the official images on first use."""
+        from .engine.daemon import docker_hub
+
+        return docker_hub(self)
+
+    def registry(self, host: str, *, users: dict[str, str] | None = None, tls: bool = True):
+        """The private registry at ``host[:port]``, created (empty) on first use.
+
+        Args:
+            users: username -> password; with users, ``docker login`` is needed to push.
+            tls: False serves plain HTTP (clients must list it in ``insecure-registries``).
+
+        >>> import aivle_k8s as ak
+        >>> world = ak.World(seed=0)
+        >>> world.registry("registry.local:5000").host
+        'registry.local:5000'
+        """
+        if host in self.registries:
+            return self.registries[host]
+        from .engine.daemon import serve_registry
+
+        return serve_registry(self, host, users=users, tls=tls)
+
     # -- the internet ----------------------------------------------------------------
     def publish(self, url: str, content: bytes | str) -> None:
         """Serve ``content`` at ``url`` on the simulated internet (``curl`` can fetch it)."""

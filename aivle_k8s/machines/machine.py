@@ -19,7 +19,7 @@ hello from host
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..linux.distro import ubuntu_layer
@@ -59,19 +59,21 @@ def parse_quantity(value: str | int | float) -> int:
 class ShellResult:
     """What a command line did: its exit code and what it printed.
 
-    Its repr is what a terminal would show (stdout, then stderr), so a
-    notebook cell that ends with ``host.sh(...)`` looks like a terminal.
+    Its repr is what a terminal would show (stdout and stderr interleaved in
+    the order they were written), so a notebook cell that ends with
+    ``host.sh(...)`` looks like a terminal.
     """
 
     exit_code: int
     stdout: str
     stderr: str
+    transcript: str | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
-        return self.stdout + self.stderr
+        return self.output
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython
-        p.text(self.stdout + self.stderr)
+        p.text(self.output)
 
     @property
     def ok(self) -> bool:
@@ -79,7 +81,8 @@ class ShellResult:
 
     @property
     def output(self) -> str:
-        return self.stdout + self.stderr
+        """Everything the command printed, as a terminal shows it."""
+        return self.transcript if self.transcript is not None else self.stdout + self.stderr
 
     def check(self) -> "ShellResult":
         """Return self, or raise CommandFailed when the exit code is not 0."""
@@ -163,6 +166,9 @@ class Machine:
             non-zero exit code and a real-looking stderr instead of raising.
         """
         out, err = Stream("stdout"), Stream("stderr")
+        transcript = bytearray()
+        out.listeners.append(transcript.extend)
+        err.listeners.append(transcript.extend)
         try:
             proc = self.kernel.spawn(["bash", "-c", command], ns=self.ns, env=self.env, cwd=self.cwd,
                                      stdin=stdin.encode(), stdout=out, stderr=err, uid=self.uid)
@@ -181,10 +187,13 @@ class Machine:
         self.env = {k: v for k, v in proc.env.items()} if proc.env.get("PATH") else self.env
         code = proc.exit_code if proc.exit_code is not None else 130
         self.history.append((command, code))
-        return ShellResult(code, out.text(), err.text())
+        return ShellResult(code, out.text(), err.text(), transcript.decode("utf-8", errors="replace"))
 
     def write_file(self, path: str, text: str | bytes, *, mode: int = 0o644) -> None:
         """Create or replace a file (parent directories are made), owned by the student user.
+
+        A relative ``path`` is taken from the student's home directory (like the file browser),
+        whatever directory the terminal has ``cd``-ed into.
 
         >>> import aivle_k8s as ak
         >>> m = ak.World().machine("m")
@@ -194,7 +203,7 @@ class Machine:
         """
         from ..linux.fs import join, parent_dirs
 
-        path = join(self.cwd, path)
+        path = join(self.env.get("HOME", "/home/student"), path)
         uid = 1000 if path.startswith("/home/student") else 0
         for d in parent_dirs(path):
             if not self.fs.exists(d):
@@ -202,10 +211,10 @@ class Machine:
         self.fs.write(path, text, mode=mode, uid=uid, gid=uid)
 
     def read_file(self, path: str) -> str:
-        """The text of a file on this machine."""
+        """The text of a file on this machine (a relative ``path`` starts at the home directory)."""
         from ..linux.fs import join
 
-        return self.fs.read_text(join(self.cwd, path))
+        return self.fs.read_text(join(self.env.get("HOME", "/home/student"), path))
 
     # -- packages -----------------------------------------------------------------
     def package_installed(self, name: str, version: str) -> None:

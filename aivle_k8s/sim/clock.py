@@ -20,7 +20,9 @@ example ``loop.timeout(5)``) and resume when it fires.
 
 from __future__ import annotations
 
+import atexit
 import heapq
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Iterable
 
@@ -235,6 +237,20 @@ def all_of(loop: Loop, events: Iterable[Event]) -> Event:
     return out
 
 
+_LIVE_TASKS: "weakref.WeakSet[Task]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_tasks() -> None:
+    """Close still-waiting tasks while the interpreter is intact, so their ``finally`` blocks
+    don't run (and fail noisily) during interpreter teardown."""
+    for task in list(_LIVE_TASKS):
+        try:
+            task.gen.close()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+
+
 class Interrupt(Exception):
     """Thrown into a task's generator by :meth:`Task.interrupt`."""
 
@@ -259,6 +275,8 @@ class Task:
         self.result: Any = None
         self._waiting: Event | None = None
         self._resume(None, None)
+        if not self.done.triggered:
+            _LIVE_TASKS.add(self)
 
     @property
     def finished(self) -> bool:
