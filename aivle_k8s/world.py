@@ -45,7 +45,9 @@ class World:
         self.registries: dict[str, Any] = {}
         self.sites: dict[str, dict[str, bytes]] = {}  # host -> path -> content (the internet)
         self._next_ip = 10
-        self._internet = None
+        from .linux.packages import publish_downloads
+
+        publish_downloads(self)  # signing keys, install scripts, .deb files of the install guides
 
     def __repr__(self) -> str:
         return f"<World seed={self.seed} t={self.now:g}s machines={len(self.machines)}>"

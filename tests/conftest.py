@@ -1,6 +1,15 @@
 """Shared fixtures: a fresh world and a fresh machine in it."""
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# CI explores the same examples on every run (a failure found once is found again);
+# locally, hypothesis searches anew each time.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 import aivle_k8s as ak
 

@@ -1156,6 +1156,10 @@ def parse_command_line(argv: Sequence[str], env: dict[str, str] | None = None) -
             return Invocation(cmd, action="help", text=help_text(cmd))
         if not mp.args:
             return Invocation(cmd, action="help", text=help_text(cmd), stream="stderr")
+        if mp.args == rest:  # a lone "-" is neither a flag nor a subcommand
+            raise UsageError(_args_error(cmd, len(rest)) or
+                             f"docker: '{cmd.name} {rest[0]}' is not a docker command.\nSee 'docker --help'",
+                             exit_code=1)
         rest = mp.args
     try:
         parsed = parse_flags(cmd.flags, rest, interspersed=cmd.interspersed, env=env)

@@ -50,7 +50,8 @@ __all__ = [
 
 PROGRAM_MAGIC = b"\x7fELF\x02\x01\x01\x00aivle:"
 
-SIGNALS = {"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15, "STOP": 19, "CONT": 18}
+SIGNALS = {"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TERM": 15, "CONT": 18, "STOP": 19,
+           "WINCH": 28}
 SIGNAL_NAMES = {v: k for k, v in SIGNALS.items()}
 
 Program = Callable[["Process"], "int | None | Generator[Event, Any, int | None]"]
