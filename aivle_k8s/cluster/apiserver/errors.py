@@ -315,7 +315,7 @@ class UnknownResourceError(InvalidInput):
 
     def __init__(self, name: str, hint: str = ""):
         message = f'the server doesn\'t have a resource type "{name}"'
-        super().__init__(message + (f"\n{hint}" if hint else ""), resource=name, hint=hint)
+        super().__init__(message + (f"\n{hint}" if hint else ""), resource=name, hint=hint, summary=message)
 
 
 class ConnectionRefused(NetworkError):

@@ -11,7 +11,7 @@ nodes, ``involvedObject.name`` for events ...).
 >>> sel.matches({"app": "web", "env": "prod"}), sel.matches({"app": "web", "env": "dev"})
 (True, False)
 >>> str(sel)
-'!canary,app=web,env in (prod,staging)'
+'app=web,!canary,env in (prod,staging)'
 >>> str(label_selector_from_dict({"matchLabels": {"app": "web"}}))
 'app=web'
 >>> parse_field_selector("spec.nodeName=worker-1", "pods").matches({"spec.nodeName": "worker-1"})
@@ -26,7 +26,8 @@ from typing import Any, Callable, Iterable
 from .errors import BadRequestError, FieldError
 
 __all__ = ["LabelSelector", "Requirement", "parse_label_selector", "label_selector_from_dict", "as_label_selector",
-           "FieldSelector", "parse_field_selector", "field_getter", "SUPPORTED_FIELDS", "validate_label_key",
+           "FieldSelector", "parse_field_selector", "field_getter", "field_matcher", "SUPPORTED_FIELDS",
+           "validate_label_key",
            "validate_label_value", "EVERYTHING"]
 
 _QNAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
@@ -370,24 +371,39 @@ SUPPORTED_FIELDS: dict[str, tuple[str, ...]] = {
 _GETTERS: dict[str, Callable[[dict], dict]] = {}
 
 
+def _field_path(plural: str, field: str) -> tuple[str, ...]:
+    if field == "source" and plural == "events":
+        return ("source", "component")
+    return tuple(field.split("."))
+
+
 def field_getter(plural: str) -> Callable[[dict], dict]:
     """A function giving an object's selectable fields as ``{"spec.nodeName": "w1", ...}``."""
     g = _GETTERS.get(plural)
     if g is not None:
         return g
-    fields = SUPPORTED_FIELDS.get(plural, _COMMON)
-    paths = []
-    for f in fields:
-        if f == "source" and plural == "events":
-            paths.append((f, ("source", "component")))
-        else:
-            paths.append((f, tuple(f.split("."))))
+    paths = [(f, _field_path(plural, f)) for f in SUPPORTED_FIELDS.get(plural, _COMMON)]
 
     def getter(obj: dict) -> dict:
         return {f: _str(_get(obj, p)) for f, p in paths}
 
     _GETTERS[plural] = getter
     return getter
+
+
+def field_matcher(sel: "FieldSelector", plural: str) -> Callable[[dict], bool] | None:
+    """A predicate on objects for a field selector (None when it selects everything)."""
+    if sel.empty:
+        return None
+    terms = [(_field_path(plural, f), op == "=", v) for f, op, v in sel.terms]
+
+    def match(obj: dict) -> bool:
+        for path, eq, v in terms:
+            if (_str(_get(obj, path)) == v) != eq:
+                return False
+        return True
+
+    return match
 
 
 class FieldSelector:
