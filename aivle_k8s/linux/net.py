@@ -244,8 +244,12 @@ class Network:
             raise NetworkError(f"Failed to connect to {ip} port {port}: Connection timed out", reason="timeout")
         return dst, port
 
-    def request(self, src: NetNamespace, host: str, port: int, data: bytes) -> bytes:
-        """Open a connection from ``src`` to ``host:port``, send ``data``, return the reply.
+    def endpoint(self, src: NetNamespace, host: str, port: int) -> Handler:
+        """The listener a connection from ``src`` to ``host:port`` reaches (after DNS and NAT).
+
+        In-process clients (kubelets talking to the API server, the engine talking to a
+        registry) use it to reach the Python object behind a listener while still obeying
+        the network: unknown hosts, partitions, stopped servers and closed ports fail the same way.
 
         Raises:
             NetworkError: unknown host, no route, timed out, or connection refused.
@@ -255,6 +259,15 @@ class Network:
         handler = dst.listeners.get(port)
         if handler is None or not dst.up:
             raise NetworkError(f"Failed to connect to {host} port {port}: Connection refused", reason="refused")
+        return handler
+
+    def request(self, src: NetNamespace, host: str, port: int, data: bytes) -> bytes:
+        """Open a connection from ``src`` to ``host:port``, send ``data``, return the reply.
+
+        Raises:
+            NetworkError: unknown host, no route, timed out, or connection refused.
+        """
+        handler = self.endpoint(src, host, port)
         return handler(data, (src.ip or "127.0.0.1", 40000 + len(data) % 20000))
 
     def partition(self, a: str, b: str) -> None:
