@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: labs test install bench clean
+.PHONY: labs test install tools bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,10 @@ install: $(STAMP)
 labs: $(STAMP)
 	$(VENV)/bin/jupyter lab labs/
 
-test: $(STAMP)
+tools:
+	bash scripts/ensure-tools.sh
+
+test: $(STAMP) tools
 	$(PY) -m pytest
 
 bench: $(STAMP)
