@@ -542,7 +542,11 @@ class APIServer:
             spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
             obj["status"] = {"phase": "Pending", "qosClass": pod_qos_class(spec)}
         elif kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob"):
-            obj["status"] = {} if kind not in ("StatefulSet",) else {"replicas": 0, "availableReplicas": 0}
+            # what the real API server serializes for a new object (schema-required counters are 0)
+            obj["status"] = {"StatefulSet": {"replicas": 0, "availableReplicas": 0},
+                             "ReplicaSet": {"replicas": 0},
+                             "DaemonSet": {"currentNumberScheduled": 0, "numberMisscheduled": 0,
+                                           "desiredNumberScheduled": 0, "numberReady": 0}}.get(kind, {})
             if kind == "Job":
                 self._job_selector(obj)
         elif kind == "Service":

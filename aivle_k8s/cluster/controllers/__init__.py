@@ -1,0 +1,53 @@
+"""kube-controller-manager's controllers, one module each (see :mod:`.base` for the pattern).
+
+====================  =====================================  ==========================
+``--controllers``     class                                  Events' source.component
+====================  =====================================  ==========================
+deployment            :class:`DeploymentController`          deployment-controller
+replicaset            :class:`ReplicaSetController`          replicaset-controller
+nodelifecycle         :class:`NodeLifecycleController`       node-controller
+nodeipam              :class:`NodeIPAMController`            cidrAllocator
+endpoint              :class:`EndpointsController`           endpoint-controller
+endpointslice         :class:`EndpointSliceController`       endpoint-slice-controller
+serviceaccount        :class:`ServiceAccountController`      serviceaccount-controller
+tokencleaner          :class:`TokenCleaner`                  tokencleaner
+garbagecollector      :class:`GarbageCollector`              garbage-collector-controller
+namespace             :class:`NamespaceController`           namespace-controller
+csrapproving          :class:`CSRApprovingController`        csrapproving
+csrsigning            :class:`CSRSigningController`          csrsigning
+====================  =====================================  ==========================
+"""
+
+from .base import (Controller, EventRecorder, LeaderElector, SharedInformers, WorkQueue)
+from .deployment import DeploymentController, rollback, restart
+from .csr import CSRApprovingController, CSRSigningController
+from .garbagecollector import GarbageCollector
+from .namespace import NamespaceController
+from .endpoints import EndpointSliceController, EndpointsController
+from .nodeipam import NodeIPAMController
+from .nodelifecycle import NodeLifecycleController
+from .replicaset import ReplicaSetController
+from .serviceaccount import ServiceAccountController
+from .tokencleaner import TokenCleaner
+
+#: ``--controllers`` name -> class, in start order.
+CONTROLLERS: dict = {
+    "deployment": DeploymentController,
+    "replicaset": ReplicaSetController,
+    "nodelifecycle": NodeLifecycleController,
+    "nodeipam": NodeIPAMController,
+    "endpoint": EndpointsController,
+    "endpointslice": EndpointSliceController,
+    "serviceaccount": ServiceAccountController,
+    "tokencleaner": TokenCleaner,
+    "garbagecollector": GarbageCollector,
+    "namespace": NamespaceController,
+    "csrapproving": CSRApprovingController,
+    "csrsigning": CSRSigningController,
+}
+
+__all__ = ["CONTROLLERS", "Controller", "WorkQueue", "SharedInformers", "EventRecorder", "LeaderElector",
+           "DeploymentController", "ReplicaSetController", "NodeLifecycleController", "NodeIPAMController",
+           "EndpointsController", "EndpointSliceController", "ServiceAccountController", "TokenCleaner", "GarbageCollector",
+           "NamespaceController", "CSRApprovingController", "CSRSigningController",
+           "rollback", "restart"]
