@@ -2,6 +2,8 @@
 
 import pytest
 
+from aivle_k8s.linux.kernel import DEFAULT_RESIDENT_MEMORY
+
 from aivle_k8s.linux import distro, http
 from aivle_k8s.linux.fs import FileSystem
 from aivle_k8s.linux.kernel import Cgroup, Kernel, Namespaces, PidNamespace, Stream
@@ -546,7 +548,7 @@ def test_cpu_hog_uses_cores(lab):
 
 
 def test_mem_hog_is_oom_killed_over_the_memory_limit(lab):
-    ns = alpine(lab, memory=100 * 1024 * 1024)
+    ns = alpine(lab, memory=110 * 1024 * 1024)  # room for 100 MiB of heap plus the program itself
     p = lab.spawn(ns, ["mem-hog", "--mb", "300", "--step-mb", "50", "--every", "1"])
     lab.loop.advance(10)
     assert p.exit_code == 137 and ns.cgroup.oom_killed
@@ -557,7 +559,7 @@ def test_mem_hog_holds_memory_under_the_limit(lab):
     ns = alpine(lab, memory=100 * 1024 * 1024)
     p = lab.spawn(ns, ["mem-hog", "--mb", "64"])
     lab.loop.advance(10)
-    assert p.alive and p.rss == 64 * 1024 * 1024 and not ns.cgroup.oom_killed
+    assert p.alive and p.rss == 64 * 1024 * 1024 + DEFAULT_RESIDENT_MEMORY and not ns.cgroup.oom_killed
 
 
 def test_kv_server_stores_and_deletes_keys(lab):

@@ -55,7 +55,47 @@ SIGNALS = {"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "TE
 SIGNAL_NAMES = {v: k for k, v in SIGNALS.items()}
 
 Program = Callable[["Process"], "int | None | Generator[Event, Any, int | None]"]
+
+_MiB = 1024 * 1024
+#: Resident memory a program uses once started (what ``ps``/``docker stats`` show), roughly the real ones'.
+RESIDENT_MEMORY = {
+    "sleep": _MiB // 2, "pause": _MiB // 2, "sh": _MiB, "bash": 3 * _MiB, "busybox": _MiB,
+    "nginx": 8 * _MiB, "httpd": 10 * _MiB, "httpd-foreground": 10 * _MiB, "redis-server": 10 * _MiB,
+    "python3": 14 * _MiB, "python": 14 * _MiB, "flask": 30 * _MiB, "gunicorn": 30 * _MiB,
+    "systemd": 12 * _MiB, "dockerd": 90 * _MiB, "containerd": 45 * _MiB, "registry": 15 * _MiB,
+    "kubelet": 80 * _MiB, "etcd": 60 * _MiB, "kube-apiserver": 300 * _MiB, "kube-controller-manager": 60 * _MiB,
+    "kube-scheduler": 30 * _MiB, "kube-proxy": 25 * _MiB, "coredns": 20 * _MiB, "flanneld": 20 * _MiB,
+}
+DEFAULT_RESIDENT_MEMORY = _MiB
 _PROGRAMS: dict[str, Program] = {}
+#: Programs whose module is imported on first use (keeps ``import aivle_k8s`` fast): name -> module.
+_LAZY_PROGRAMS: dict[str, str] = {
+    "kubectl": "aivle_k8s.cluster.kubectl.program",
+    "kubeadm": "aivle_k8s.cluster.kubeadm.program",
+    "kubelet": "aivle_k8s.cluster.kubelet.program",
+    "etcd": "aivle_k8s.cluster.components",
+    "kube-apiserver": "aivle_k8s.cluster.components",
+    "kube-controller-manager": "aivle_k8s.cluster.components",
+    "kube-scheduler": "aivle_k8s.cluster.components",
+    "kube-proxy": "aivle_k8s.cluster.kube_proxy",
+    "coredns": "aivle_k8s.cluster.coredns",
+    "flanneld": "aivle_k8s.cluster.cni",
+    "calico-node": "aivle_k8s.cluster.cni",
+}
+
+
+def lookup_program(name: str) -> Program | None:
+    """The program registered under ``name``, importing its module first if it is registered lazily."""
+    fn = _PROGRAMS.get(name)
+    if fn is None and name in _LAZY_PROGRAMS:
+        import importlib
+
+        try:
+            importlib.import_module(_LAZY_PROGRAMS[name])
+        except ImportError:
+            return None
+        fn = _PROGRAMS.get(name)
+    return fn
 
 
 def register_program(name: str) -> Callable[[Program], Program]:
@@ -69,7 +109,7 @@ def register_program(name: str) -> Callable[[Program], Program]:
 
 
 def programs() -> dict[str, Program]:
-    """Every registered program by name (a copy)."""
+    """Every registered program by name (a copy; lazily registered ones appear once used)."""
     return dict(_PROGRAMS)
 
 
@@ -302,6 +342,7 @@ class Process:
         self.argv = real_argv
         self.comm = posixpath.basename(real_argv[0])
         self.signal_handlers = {}
+        self.rss = RESIDENT_MEMORY.get(self.comm, DEFAULT_RESIDENT_MEMORY)
         code = yield from run_program(fn, self)
         raise Exit(code)
 
@@ -381,7 +422,7 @@ class Kernel:
             raise ExecError("Permission denied", "EACCES", 126)
         name = program_name(entry.data)
         if name is not None:
-            fn = _PROGRAMS.get(name)
+            fn = lookup_program(name)
             if fn is None:
                 raise ExecError("cannot execute binary file: Exec format error", "ENOEXEC", 126)
             return fn, argv
@@ -423,6 +464,7 @@ class Kernel:
         self.next_pid += 1
         proc = Process(self, pid, argv, ns, dict(env or {}), cwd, stdin, stdout or Stream("stdout"),
                        stderr or Stream("stderr"), uid, parent)
+        proc.rss = RESIDENT_MEMORY.get(proc.comm, DEFAULT_RESIDENT_MEMORY)
         self.processes[pid] = proc
         ns.pid.add(pid)
         proc.is_ns_init = ns.pid.parent is not None and ns.pid.members[pid] == 1

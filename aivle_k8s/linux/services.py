@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..sim.errors import NotFound
-from .kernel import Kernel, Namespaces, Process, _PROGRAMS
+from .kernel import Kernel, Namespaces, Process, lookup_program
 
 __all__ = ["Unit", "ServiceManager"]
 
@@ -98,7 +98,7 @@ class ServiceManager:
             if unit.restart in ("always", "on-failure"):
                 self.kernel.loop.call_later(unit.restart_sec, lambda: self._auto_restart(unit.name))
             return
-        fn = _PROGRAMS.get(unit.exec_start[0])
+        fn = lookup_program(unit.exec_start[0])
         if fn is None:
             raise NotFound(f"{unit.name}.service: executable {unit.exec_start[0]} not found")
         self.failed.pop(unit.name, None)
