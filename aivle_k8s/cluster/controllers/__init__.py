@@ -21,6 +21,8 @@ csrsigning            :class:`CSRSigningController`          csrsigning
 from .base import (Controller, EventRecorder, LeaderElector, SharedInformers, WorkQueue)
 from .deployment import DeploymentController, rollback, restart
 from .csr import CSRApprovingController, CSRSigningController
+from .daemonset import DaemonSetController
+from .job import JobController, TTLAfterFinishedController
 from .garbagecollector import GarbageCollector
 from .namespace import NamespaceController
 from .endpoints import EndpointSliceController, EndpointsController
@@ -34,6 +36,8 @@ from .tokencleaner import TokenCleaner
 CONTROLLERS: dict = {
     "deployment": DeploymentController,
     "replicaset": ReplicaSetController,
+    "daemonset": DaemonSetController,
+    "job": JobController, "ttl-after-finished": TTLAfterFinishedController,
     "nodelifecycle": NodeLifecycleController,
     "nodeipam": NodeIPAMController,
     "endpoint": EndpointsController,
