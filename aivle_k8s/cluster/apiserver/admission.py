@@ -113,10 +113,7 @@ def _priority(req: Request) -> None:
     value, policy = 0, "PreemptLowerPriority"
     if pcn:
         if pcn in SYSTEM_PRIORITY_CLASSES:
-            value = SYSTEM_PRIORITY_CLASSES[pcn]
-            if pcn == "system-node-critical" or pcn == "system-cluster-critical":
-                if req.namespace != "kube-system":
-                    raise _forbidden(req, f"pods with {pcn} priorityClass is not permitted in {req.namespace} namespace")
+            value = SYSTEM_PRIORITY_CLASSES[pcn]  # usable in every namespace since Kubernetes 1.17
         else:
             pc = req.lookup("priorityclasses", pcn, None)
             if pc is None:

@@ -205,6 +205,19 @@ POLICY: dict[str, tuple[Rule, ...]] = {
         _r(READ, "discovery.k8s.io", "endpointslices"),
         _r("create update patch", '"" events.k8s.io', "events"),
     ),
+    # the CNI plugins' ClusterRoles, as their manifests create them
+    "user:system:serviceaccount:kube-flannel:flannel": (
+        _r("get", '""', "pods"),
+        _r("get list watch", '""', "nodes"),
+        _r("patch", '""', "nodes/status"),
+        _r("create update patch", '"" events.k8s.io', "events"),
+    ),
+    "user:system:serviceaccount:kube-system:calico-node": (
+        _r(READ, '""', "pods nodes namespaces services endpoints serviceaccounts configmaps"),
+        _r("patch update", '""', "nodes/status pods/status"),
+        _r(READ, "discovery.k8s.io", "endpointslices"),
+        _r("create update patch", '"" events.k8s.io', "events"),
+    ),
     "user:system:serviceaccount:kube-system:coredns": (
         _r("list watch", '""', "endpoints services pods namespaces"),
         _r("list watch", "discovery.k8s.io", "endpointslices"),
