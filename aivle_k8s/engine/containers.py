@@ -900,14 +900,10 @@ class Container:
             if self._own_netns:
                 netns.listeners.clear()
                 netns.up = False
-            elif self.network_mode.startswith("container:") or (self.network_mode == "host"):
-                # a shared namespace: close what this container's processes opened (not other containers'
-                # docker-proxy ports)
-                from .networks import DockerProxy
-
-                for port in set(netns.listeners) - self._listeners_before:
-                    if not isinstance(netns.listeners.get(port), DockerProxy):
-                        netns.listeners.pop(port, None)
+            # a shared namespace (host network, container:<id>): each program closes its own listeners when
+            # it exits (proc.cleanups); closing "ports opened since this container started" here would also
+            # close other containers' ports in the same namespace (a host-network pause container taking
+            # the API server's 6443 down with it)
         self._net_active = False
         if self._proc is not None and not self._proc.alive:
             self._proc = None
