@@ -48,6 +48,9 @@ class World:
         from .linux.packages import publish_downloads
 
         publish_downloads(self)  # signing keys, install scripts, .deb files of the install guides
+        from .cluster.cni import publish_manifests
+
+        publish_manifests(self)  # the flannel and calico manifests at their real URLs
 
     def __repr__(self) -> str:
         return f"<World seed={self.seed} t={self.now:g}s machines={len(self.machines)}>"

@@ -1,0 +1,72 @@
+"""The whole bring-up by the official guide's command lines: 1 master, 2 workers, nginx behind a Service."""
+
+import pytest
+
+import aivle_k8s as ak
+
+K8S_REPO = "https://pkgs.k8s.io/core:/stable:/v1.30/deb/"
+PREPARE = [
+    "sudo swapoff -a",
+    "sudo modprobe overlay && sudo modprobe br_netfilter",
+    "sudo sysctl -w net.ipv4.ip_forward=1",
+    "sudo apt-get update && sudo apt-get install -y containerd",
+    "sudo mkdir -p /etc/containerd && containerd config default | sudo tee /etc/containerd/config.toml >/dev/null"
+    " && sudo sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml"
+    " && sudo systemctl restart containerd",
+    f"curl -fsSL {K8S_REPO}Release.key | sudo gpg --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg",
+    f"echo 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] {K8S_REPO} /'"
+    " | sudo tee /etc/apt/sources.list.d/kubernetes.list",
+    "sudo apt-get update && sudo apt-get install -y kubelet kubeadm kubectl",
+]
+
+
+def prepare(world, name):
+    m = world.machine(name, cpus=2, memory="4Gi")
+    for line in PREPARE:
+        r = m.sh(line)
+        assert r.exit_code == 0, (line, r.output)
+    return m
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    world = ak.World(seed=0)
+    master = prepare(world, "master")
+    init = master.sh("sudo kubeadm init --pod-network-cidr=10.244.0.0/16")
+    assert init.exit_code == 0, init.output
+    join = init.stdout.split("kubeadm join", 1)[1].split("\n\n")[0].replace("\\\n", " ")
+    for name in ("worker-1", "worker-2"):
+        assert prepare(world, name).sh("sudo kubeadm join" + join).exit_code == 0
+    master.sh("mkdir -p $HOME/.kube && sudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config"
+              " && sudo chown $(id -u):$(id -g) $HOME/.kube/config")
+    return world, master
+
+
+def nodes(master):
+    rows = master.sh("kubectl get nodes --no-headers").stdout.splitlines()
+    return {r.split()[0]: r.split()[1] for r in rows}
+
+
+def test_nodes_are_not_ready_until_a_cni_is_installed(cluster):
+    world, master = cluster
+    assert nodes(master) == {"master": "NotReady", "worker-1": "NotReady", "worker-2": "NotReady"}
+    assert "Pending" in master.sh("kubectl get pods -n kube-system -l k8s-app=kube-dns").stdout
+
+
+def test_flannel_makes_every_node_ready_and_nginx_answers_through_the_service(cluster):
+    world, master = cluster
+    r = master.sh("kubectl apply -f https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml")
+    assert r.exit_code == 0, r.output
+    world.advance(60)
+    assert nodes(master) == {"master": "Ready", "worker-1": "Ready", "worker-2": "Ready"}
+    assert master.sh("kubectl create deployment web --image=nginx:1.25 --replicas=3").exit_code == 0
+    assert master.sh("kubectl expose deployment web --port=80 --type=NodePort").exit_code == 0
+    world.advance(60)
+    pods = master.sh("kubectl get pods -l app=web -o wide --no-headers").stdout.splitlines()
+    assert len(pods) == 3 and all(" Running " in p for p in pods)
+    assert not any(" master " in p for p in pods)  # the control-plane taint keeps them off the master
+    node_port = master.sh("kubectl get svc web -o jsonpath='{.spec.ports[0].nodePort}'").stdout
+    cluster_ip = master.sh("kubectl get svc web -o jsonpath='{.spec.clusterIP}'").stdout
+    assert master.sh(f"curl -s -o /dev/null -w '%{{http_code}}' http://{cluster_ip}/").stdout == "200"
+    assert master.sh(f"curl -s -o /dev/null -w '%{{http_code}}' http://worker-1:{node_port}/").stdout == "200"
+    assert "Welcome to nginx!" in master.sh(f"curl -s http://worker-2:{node_port}/").stdout
