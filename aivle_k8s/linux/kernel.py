@@ -81,6 +81,8 @@ _LAZY_PROGRAMS: dict[str, str] = {
     "coredns": "aivle_k8s.cluster.coredns",
     "flanneld": "aivle_k8s.cluster.cni",
     "calico-node": "aivle_k8s.cluster.cni",
+    "etcdctl": "aivle_k8s.cluster.etcdctl",
+    "etcdutl": "aivle_k8s.cluster.etcdctl",
 }
 
 

@@ -216,6 +216,57 @@ class Machine:
 
         return self.fs.read_text(join(self.env.get("HOME", "/home/student"), path))
 
+    # -- power ---------------------------------------------------------------------
+    @property
+    def powered(self) -> bool:
+        """False between :meth:`power_off` and :meth:`power_on`."""
+        return getattr(self, "_powered", True)
+
+    def power_off(self) -> None:
+        """Pull the plug (a VM's "Power off" button): nothing shuts down cleanly.
+
+        Every service is marked stopped so systemd does not restart it, then every
+        process — services, the container runtime, every container's processes — is
+        killed with SIGKILL; the machine's network namespaces go down, so other
+        machines' connections to it (the API server polling its kubelet, clients to its
+        NodePorts) fail. Files on disk stay. Other machines notice only through the
+        network: a worker's node turns ``NotReady`` once the control plane's 40 s
+        node-monitor grace period passes.
+        """
+        if not self.powered:
+            return
+        self._powered = False
+        sm = self.services
+        for name, proc in list(sm.procs.items()):
+            if proc.alive:
+                sm._stopping.add(name)
+        sm.failed.clear()  # pending Restart= timers find nothing to restart
+        for pid in sorted(self.kernel.processes, reverse=True):
+            if pid == self.init.pid:
+                continue
+            self.kernel.signal(pid, "KILL")
+        self._downed = [ns for ns in self.world.net.namespaces if ns.node == self.name and ns.up]
+        for ns in self._downed:
+            ns.up = False
+
+    def power_on(self) -> None:
+        """Power the machine back on: its network comes up and systemd starts every enabled
+        unit again (containerd, the kubelet ...), exactly as on boot. The kubelet then
+        starts its static pods from ``/etc/kubernetes/manifests`` and the pods bound to the
+        node again, and reports the node ``Ready``.
+
+        Kernel settings made at runtime (``swapoff``, ``modprobe``, ``sysctl -w``) are kept,
+        as if the machine persisted them the way the install guides recommend.
+        """
+        if self.powered:
+            return
+        self._powered = True
+        for ns in getattr(self, "_downed", []):
+            ns.up = True
+        self._downed = []
+        self.booted_at = self.world.loop.now
+        self.services.boot()
+
     # -- packages -----------------------------------------------------------------
     def package_installed(self, name: str, version: str) -> None:
         """Called by ``apt-get`` after a package's files are in place: runs its hook."""

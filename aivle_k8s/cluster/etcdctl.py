@@ -1,0 +1,404 @@
+"""``etcdctl`` and ``etcdutl``: etcd's command-line clients (v3 API, etcd 3.5).
+
+``etcdctl`` talks to an etcd member over the network (``--endpoints``, default
+``127.0.0.1:2379``); an ``https://`` endpoint needs ``--cacert``, ``--cert`` and
+``--key`` (or ``ETCDCTL_CACERT``/``ETCDCTL_CERT``/``ETCDCTL_KEY``) as kubeadm's etcd
+demands client certificates. Supported, with etcdctl's output shapes:
+
+* ``snapshot save FILE``; ``snapshot status FILE [-w table|json]``;
+  ``snapshot restore FILE --data-dir DIR`` (deprecated in etcdctl, prefer etcdutl);
+* ``member list [-w table]``; ``endpoint health``; ``endpoint status [-w table]``;
+* ``get KEY [--prefix] [--keys-only]``; ``put KEY VALUE``; ``del KEY [--prefix]``.
+
+``etcdutl snapshot restore FILE --data-dir DIR`` writes a new data directory on the
+machine that a (restarted) etcd started with ``--data-dir=DIR`` then serves;
+``etcdutl snapshot status FILE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ..linux.kernel import register_program
+from ..sim.errors import AivleError, FsError, NetworkError
+
+__all__ = ["etcdctl_main", "etcdutl_main"]
+
+VERSION = "3.5.12"
+_TIMEOUT = 5.0  # --command-timeout
+
+
+def _parse(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Positional arguments and ``--flag[=value]`` / ``-w value`` options."""
+    args: list[str] = []
+    opts: dict[str, str] = {}
+    valued = {"endpoints", "cacert", "cert", "key", "data-dir", "write-out", "w", "name", "initial-cluster",
+              "initial-cluster-token", "initial-advertise-peer-urls", "dial-timeout", "command-timeout", "user",
+              "password", "skip-hash-check", "wal-dir"}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("-") and a != "-":
+            name = a.lstrip("-")
+            if "=" in name:
+                k, _, v = name.partition("=")
+                opts[k] = v
+            elif name in valued and i + 1 < len(argv):
+                opts[name] = argv[i + 1]
+                i += 1
+            else:
+                opts[name] = "true"
+        else:
+            args.append(a)
+        i += 1
+    if "w" in opts:
+        opts.setdefault("write-out", opts["w"])
+    return args, opts
+
+
+def _ts(proc: Any) -> str:
+    world = getattr(proc.kernel.owner, "world", None)
+    if world is None:
+        return "2024-01-01T00:00:00.000Z"
+    return world.datetime(proc.now).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _zap(proc: Any, level: str, caller: str, msg: str, **fields: Any) -> None:
+    rec = {"level": level, "ts": _ts(proc), "caller": caller, "msg": msg, **fields}
+    proc.error(json.dumps(rec, separators=(",", ":")) + "\n")
+
+
+def _member_id(name: str) -> str:
+    return hashlib.sha256(f"etcd-member/{name}".encode()).hexdigest()[:16].lstrip("0") or "1"
+
+
+def _cluster_id(name: str) -> int:
+    return int(hashlib.sha256(f"etcd-cluster/{name}".encode()).hexdigest()[:16], 16)
+
+
+def _split(url: str) -> tuple[str, str, int]:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "http", url
+    host, _, port = rest.rstrip("/").rpartition(":")
+    return scheme, host or rest, int(port or 2379)
+
+
+class _Conn:
+    def __init__(self, url: str, store: Any, endpoint: Any):
+        self.url, self.store, self.endpoint = url, store, endpoint
+
+
+def _connect(proc: Any, opts: dict[str, str]):
+    """Yield-from helper: the first endpoint that answers, or None after the command timeout (errors printed)."""
+    env = proc.env
+    urls = (opts.get("endpoints") or env.get("ETCDCTL_ENDPOINTS") or "127.0.0.1:2379").split(",")
+    cacert = opts.get("cacert") or env.get("ETCDCTL_CACERT")
+    cert = opts.get("cert") or env.get("ETCDCTL_CERT")
+    key = opts.get("key") or env.get("ETCDCTL_KEY")
+    for path in (cacert, cert, key):
+        if path and not proc.fs.exists(proc.path(path)):
+            proc.error(f"Error: open {path}: no such file or directory\n")
+            return None
+    world = proc.kernel.owner.world
+    for url in urls:
+        scheme, host, port = _split(url.strip())
+        try:
+            handler = world.net.endpoint(proc.ns.net, host, port)
+        except NetworkError:
+            continue
+        store = getattr(handler, "etcd", None)
+        if store is None:
+            continue
+        if scheme == "https" and not (cert and key and cacert):
+            continue  # the TLS handshake fails: etcd requires a client certificate
+        return _Conn(url.strip(), store, handler)
+    yield proc.sleep(_TIMEOUT)
+    _zap(proc, "warn", "clientv3/retry_interceptor.go:62", "retrying of unary invoker failed",
+         target=f"etcd-endpoints://0xc000350000/{urls[0].split('://')[-1]}", attempt=0,
+         error="rpc error: code = DeadlineExceeded desc = latest balancer error: last connection error: "
+               "connection error: desc = \"transport: Error while dialing dial tcp "
+               f"{urls[0].split('://')[-1]}: connect: connection refused\"")
+    proc.error("Error: context deadline exceeded\n")
+    return None
+
+
+def _etcd_process(proc: Any, endpoint: Any) -> Any:
+    """The etcd process serving ``endpoint`` on this machine (for its flags), or None."""
+    for p in proc.kernel.processes.values():
+        if p.comm == "etcd" and p.ns.net.listeners.get(2379) is endpoint:
+            return p
+    return None
+
+
+def _flags_of(p: Any) -> dict[str, str]:
+    from .components import flags
+
+    return flags(p.argv) if p is not None else {}
+
+
+def _kv_text(b: bytes) -> str:
+    return b.decode("utf-8", errors="replace")
+
+
+# -- etcdctl ------------------------------------------------------------------------------
+@register_program("etcdctl")
+def etcdctl_main(proc):
+    """``etcdctl [global flags] COMMAND ...``."""
+    args, opts = _parse(proc.argv[1:])
+    if proc.env.get("ETCDCTL_API", "3") not in ("3", ""):
+        return proc.fail(f'unsupported API version "{proc.env["ETCDCTL_API"]}"')
+    if "version" in opts or args[:1] == ["version"]:
+        proc.write(f"etcdctl version: {VERSION}\nAPI version: 3.5\n")
+        return 0
+    if not args or "help" in opts or "h" in opts:
+        proc.write("NAME:\n\tetcdctl - A simple command line client for etcd3.\n\nUSAGE:\n\tetcdctl [flags]\n\n"
+                   "COMMANDS:\n\tdel\t\t\tRemoves the specified key or range of keys [key, range_end)\n"
+                   "\tendpoint health\t\tChecks the healthiness of endpoints specified in `--endpoints` flag\n"
+                   "\tget\t\t\tGets the key or a range of keys\n\tmember list\t\tLists all members in the cluster\n"
+                   "\tput\t\t\tPuts the given key into the store\n"
+                   "\tsnapshot restore\tRestores an etcd member snapshot to an etcd directory\n"
+                   "\tsnapshot save\t\tStores an etcd node backend snapshot to a given file\n"
+                   "\tsnapshot status\t\t[deprecated] Gets backend snapshot status of a given file\n")
+        return 0
+    cmd = args[0]
+    if cmd == "snapshot":
+        sub = args[1] if len(args) > 1 else ""
+        if sub == "save":
+            code = yield from _snapshot_save(proc, args[2:], opts)
+            return code
+        if sub in ("status", "restore"):
+            proc.error(f"Deprecated: Use `etcdutl snapshot {sub}` instead.\n\n")
+            return _snapshot_status(proc, args[2:], opts) if sub == "status" else _snapshot_restore(proc, args[2:], opts)
+        proc.error(f'Error: unknown command "{sub}" for "etcdctl snapshot"\n')
+        return 1
+    if cmd in ("member", "endpoint", "get", "put", "del"):
+        conn = yield from _connect(proc, opts)
+        if conn is None:
+            return 1
+        if cmd == "member":
+            if args[1:2] != ["list"]:
+                proc.error(f'Error: unknown command "{" ".join(args[1:2])}" for "etcdctl member"\n')
+                return 1
+            return _member_list(proc, conn, opts)
+        if cmd == "endpoint":
+            return _endpoint(proc, conn, args[1:], opts)
+        return _kv(proc, conn, cmd, args[1:], opts)
+    proc.error(f'Error: unknown command "{cmd}" for "etcdctl"\nRun \'etcdctl --help\' for usage.\n')
+    return 1
+
+
+def _snapshot_save(proc: Any, args: list[str], opts: dict[str, str]):
+    if len(args) != 1:
+        proc.error("Error: snapshot save expects one argument\n")
+        return 1
+    path = args[0]
+    conn = yield from _connect(proc, opts)
+    if conn is None:
+        return 1
+    _zap(proc, "info", "snapshot/v3_snapshot.go:65", "created temporary db file", path=f"{path}.part")
+    _zap(proc, "info", "v3/maintenance.go:212", "opened snapshot stream; downloading")
+    _zap(proc, "info", "snapshot/v3_snapshot.go:73", "fetching snapshot", endpoint=conn.url)
+    data = conn.store.snapshot_bytes()
+    try:
+        proc.fs.write(proc.path(path), data, mode=0o600, uid=proc.uid, gid=proc.uid)
+    except FsError as e:
+        proc.error(f"Error: could not open {path}.part ({getattr(e, 'message', e)})\n")
+        return 1
+    from .etcd import _human_bytes
+
+    _zap(proc, "info", "v3/maintenance.go:220", "completed snapshot read; closing")
+    _zap(proc, "info", "snapshot/v3_snapshot.go:88", "fetched snapshot", endpoint=conn.url,
+         size=_human_bytes(len(data)), took="now")
+    _zap(proc, "info", "snapshot/v3_snapshot.go:97", "saved", path=path)
+    proc.write(f"Snapshot saved at {path}\n")
+    return 0
+
+
+def _read_snapshot(proc: Any, path: str) -> bytes | None:
+    try:
+        return proc.fs.read(proc.path(path))
+    except FsError:
+        proc.error(f"Error: stat {path}: no such file or directory\n")
+        return None
+
+
+def _snapshot_status(proc: Any, args: list[str], opts: dict[str, str]) -> int:
+    from .etcd import snapshot_status
+
+    if len(args) != 1:
+        proc.error("Error: snapshot status requires exactly one argument\n")
+        return 1
+    data = _read_snapshot(proc, args[0])
+    if data is None:
+        return 1
+    try:
+        st = snapshot_status(data)
+    except AivleError as e:
+        proc.error(f"Error: {e.message}\n")
+        return 1
+    fmt = opts.get("write-out", "simple")
+    if fmt == "table":
+        proc.write(st.table())
+        if not st.table().endswith("\n"):
+            proc.write("\n")
+    elif fmt == "json":
+        proc.write(json.dumps({"hash": int(st.hash, 16), "revision": st.revision, "totalKey": st.total_keys,
+                               "totalSize": st.total_size}, separators=(",", ":")) + "\n")
+    else:
+        proc.write(f"{st}\n")
+    return 0
+
+
+def _snapshot_restore(proc: Any, args: list[str], opts: dict[str, str]) -> int:
+    from .components import _ETCD_DATA
+    from .etcd import Store
+
+    if len(args) != 1:
+        proc.error("Error: snapshot restore requires exactly one argument\n")
+        return 1
+    path = args[0]
+    name = opts.get("name", "default")
+    data_dir = proc.path(opts.get("data-dir") or f"{name}.etcd").rstrip("/")
+    machine = proc.kernel.owner
+    if proc.fs.exists(data_dir):
+        proc.error(f'Error: data-dir "{data_dir}" not empty or could not be read\n')
+        return 1
+    data = _read_snapshot(proc, path)
+    if data is None:
+        return 1
+    try:
+        store = Store.snapshot_restore(data, loop=machine.world.loop)
+    except AivleError as e:
+        proc.error(f"Error: {e.message}\n")
+        return 1
+    member = f"{data_dir}/member"
+    try:
+        for d in (data_dir, member, f"{member}/snap", f"{member}/wal"):
+            proc.fs.makedirs(d, mode=0o700)
+        proc.fs.write(f"{member}/snap/db", b"", mode=0o600)
+    except FsError as e:
+        proc.error(f"Error: mkdir {data_dir}: {getattr(e, 'message', e)}\n")
+        return 1
+    if proc.fs is machine.fs:
+        _ETCD_DATA.setdefault(machine, {})[data_dir] = store
+    peer = opts.get("initial-advertise-peer-urls", "http://localhost:2380")
+    mid = _member_id(name)
+    where = {"path": path, "wal-dir": f"{member}/wal", "data-dir": data_dir, "snap-dir": f"{member}/snap"}
+    ts = _ts(proc)
+    proc.error(f"{ts}\tinfo\tsnapshot/v3_snapshot.go:260\trestoring snapshot\t{json.dumps(where)}\n")
+    proc.error(f"{ts}\tinfo\tmembership/store.go:141\tTrimming membership information from the backend...\n")
+    proc.error(f"{ts}\tinfo\tmembership/cluster.go:421\tadded member\t"
+               f"{json.dumps({'cluster-id': format(_cluster_id(name), 'x'), 'local-member-id': '0', 'added-peer-id': mid, 'added-peer-peer-urls': [peer]})}\n")
+    proc.error(f"{ts}\tinfo\tsnapshot/v3_snapshot.go:287\trestored snapshot\t{json.dumps(where)}\n")
+    return 0
+
+
+def _member_list(proc: Any, conn: _Conn, opts: dict[str, str]) -> int:
+    p = _etcd_process(proc, conn.endpoint) or _etcd_anywhere(proc, conn.endpoint)
+    f = _flags_of(p)
+    name = f.get("name", getattr(conn.endpoint, "name", "default"))
+    peer = f.get("initial-advertise-peer-urls", "http://localhost:2380")
+    client = f.get("advertise-client-urls", "http://localhost:2379")
+    mid = getattr(conn.store, "member_id", "") or _member_id(name)
+    fmt = opts.get("write-out", "simple")
+    if fmt == "table":
+        from .etcd import _table
+
+        out = _table(["ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"],
+                     [[mid, "started", name, peer, client, "false"]])
+        proc.write(out if out.endswith("\n") else out + "\n")
+    else:
+        proc.write(f"{mid}, started, {name}, {peer}, {client}, false\n")
+    return 0
+
+
+def _etcd_anywhere(proc: Any, endpoint: Any) -> Any:
+    world = proc.kernel.owner.world
+    for m in getattr(world, "machines", {}).values() if isinstance(getattr(world, "machines", None), dict) else []:
+        for p in m.kernel.processes.values():
+            if p.comm == "etcd" and p.ns.net.listeners.get(2379) is endpoint:
+                return p
+    return None
+
+
+def _endpoint(proc: Any, conn: _Conn, args: list[str], opts: dict[str, str]) -> int:
+    sub = args[0] if args else ""
+    if sub == "health":
+        try:
+            conn.store.get("health")
+        except AivleError as e:
+            proc.write(f"{conn.url} is unhealthy: failed to commit proposal: {e.message}\n")
+            proc.error("Error: unhealthy cluster\n")
+            return 1
+        proc.write(f"{conn.url} is healthy: successfully committed proposal: took = 8.61432ms\n")
+        return 0
+    if sub == "status":
+        from .etcd import _human_bytes, _table
+
+        p = _etcd_process(proc, conn.endpoint) or _etcd_anywhere(proc, conn.endpoint)
+        name = _flags_of(p).get("name", "default")
+        mid = getattr(conn.store, "member_id", "") or _member_id(name)
+        rev = conn.store.revision
+        row = [conn.url, mid, VERSION, _human_bytes(conn.store.db_size), "true", "false", "2", str(rev), str(rev), ""]
+        if opts.get("write-out") == "table":
+            out = _table(["ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM",
+                          "RAFT INDEX", "RAFT APPLIED INDEX", "ERRORS"], [row])
+            proc.write(out if out.endswith("\n") else out + "\n")
+        else:
+            proc.write(", ".join(row[:9]) + ", \n")
+        return 0
+    proc.error(f'Error: unknown command "{sub}" for "etcdctl endpoint"\n')
+    return 1
+
+
+def _kv(proc: Any, conn: _Conn, cmd: str, args: list[str], opts: dict[str, str]) -> int:
+    store = conn.store
+    try:
+        if cmd == "put":
+            if len(args) != 2:
+                proc.error("Error: put command needs 1 argument and input from stdin or 2 arguments\n")
+                return 1
+            store.put(args[0], args[1])
+            proc.write("OK\n")
+            return 0
+        if cmd == "del":
+            if not args:
+                proc.error("Error: del command needs one argument as key and an optional argument as range_end\n")
+                return 1
+            proc.write(f"{store.delete(args[0], prefix='prefix' in opts)}\n")
+            return 0
+        if not args:
+            proc.error("Error: get command needs one argument as key and an optional argument as range_end\n")
+            return 1
+        keys_only = "keys-only" in opts
+        resp = store.get(args[0], prefix="prefix" in opts, range_end=args[1] if len(args) > 1 else None,
+                         keys_only=keys_only, count_only="count-only" in opts)
+    except AivleError as e:
+        proc.error(f"Error: {e.message}\n")
+        return 1
+    if "count-only" in opts:
+        proc.write(f"{resp.count}\n")
+        return 0
+    for kv in resp.kvs:
+        proc.write(_kv_text(kv.key) + "\n")
+        proc.write("\n" if keys_only else _kv_text(kv.value) + "\n")
+    return 0
+
+
+# -- etcdutl ------------------------------------------------------------------------------
+@register_program("etcdutl")
+def etcdutl_main(proc):
+    """``etcdutl snapshot restore|status FILE ...``: offline tools on a data dir or a snapshot file."""
+    args, opts = _parse(proc.argv[1:])
+    if "version" in opts or args[:1] == ["version"]:
+        proc.write(f"etcdutl version: {VERSION}\nAPI version: 3.5\n")
+        return 0
+    if args[:1] == ["snapshot"] and len(args) > 1 and args[1] == "restore":
+        return _snapshot_restore(proc, args[2:], opts)
+    if args[:1] == ["snapshot"] and len(args) > 1 and args[1] == "status":
+        return _snapshot_status(proc, args[2:], opts)
+    proc.error(f'Error: unknown command "{" ".join(args[:2])}" for "etcdutl"\n')
+    return 1
