@@ -216,8 +216,7 @@ def node_status(node: dict) -> str:
     out = []
     for c in conds:
         if c.get("type") == "Ready":
-            out.append("Ready" if c.get("status") == "True" else ("NotReady" if c.get("status") == "False"
-                                                                  else "Unknown"))
+            out.append("Ready" if c.get("status") == "True" else "NotReady")  # Unknown prints NotReady too
     if not out:
         out.append("Unknown")
     if (node.get("spec") or {}).get("unschedulable"):
