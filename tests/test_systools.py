@@ -427,3 +427,11 @@ def test_tools_are_deterministic(world):
     a = ak.World(seed=0).machine("m").sh("hostnamectl; ip a; free -h; df -h; date").stdout
     b = ak.World(seed=0).machine("m").sh("hostnamectl; ip a; free -h; df -h; date").stdout
     assert a == b
+
+
+def test_sudo_accepts_environment_assignments_before_the_command():
+    import aivle_k8s as ak
+
+    m = ak.World(seed=0).machine("m")
+    r = m.sh("sudo ETCDCTL_API=3 env | grep ETCDCTL_API")
+    assert r.exit_code == 0 and r.stdout == "ETCDCTL_API=3\n"

@@ -106,6 +106,9 @@ def sudo(proc) -> Gen:
     env.update({"HOME": home, "USER": target, "LOGNAME": target, "SHELL": "/bin/bash",
                 "MAIL": f"/var/mail/{target}", "SUDO_USER": user, "SUDO_UID": str(proc.uid),
                 "SUDO_GID": str(cu.user_gid(proc, proc.uid))})
+    while args and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", args[0]):  # `sudo VAR=value cmd`
+        name, _, value = args.pop(0).partition("=")
+        env[name] = value
     if not args:
         if login or shell:
             args = ["bash"] if not login else ["bash", "-l"]
