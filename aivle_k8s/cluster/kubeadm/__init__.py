@@ -80,7 +80,8 @@ def init(machine: Any, **options: Any) -> InitResult:
     return _drive(machine, lambda proc, out: run_init(proc, machine, cfg, out))
 
 
-def join(machine: Any, endpoint: str, token: str, ca_cert_hash: str | list[str] | None = None, *,
+def join(machine: Any, endpoint: "str | InitResult", token: str | None = None,
+         ca_cert_hash: str | list[str] | None = None, *,
          unsafe_skip_ca_verification: bool = False, **options: Any) -> JoinResult:
     """``kubeadm join <endpoint> --token <token> --discovery-token-ca-cert-hash <hash>``.
 
