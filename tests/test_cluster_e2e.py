@@ -70,3 +70,16 @@ def test_flannel_makes_every_node_ready_and_nginx_answers_through_the_service(cl
     assert master.sh(f"curl -s -o /dev/null -w '%{{http_code}}' http://{cluster_ip}/").stdout == "200"
     assert master.sh(f"curl -s -o /dev/null -w '%{{http_code}}' http://worker-1:{node_port}/").stdout == "200"
     assert "Welcome to nginx!" in master.sh(f"curl -s http://worker-2:{node_port}/").stdout
+
+
+def test_crictl_shows_what_the_kubelet_started_below_kubernetes(cluster):
+    world, master = cluster
+    ps = master.sh("sudo crictl ps")
+    assert ps.exit_code == 0, ps.output
+    assert ps.stdout.startswith("CONTAINER")
+    for name in ("kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager"):
+        assert f" {name} " in ps.stdout
+    pods = master.sh("sudo crictl pods").stdout
+    assert "kube-apiserver-master" in pods and "kube-system" in pods
+    assert "registry.k8s.io/kube-apiserver" in master.sh("sudo crictl images").stdout
+    assert master.sh("crictl ps").exit_code == 1  # the runtime socket needs root

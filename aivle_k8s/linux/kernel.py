@@ -82,6 +82,7 @@ _LAZY_PROGRAMS: dict[str, str] = {
     "flanneld": "aivle_k8s.cluster.cni",
     "calico-node": "aivle_k8s.cluster.cni",
     "etcdctl": "aivle_k8s.cluster.etcdctl",
+    "crictl": "aivle_k8s.cluster.crictl",
     "etcdutl": "aivle_k8s.cluster.etcdctl",
 }
 
