@@ -100,6 +100,8 @@ class ReplicaSetController(Controller):
         self.pods = self.informer("pods")
         self.pods.add_index("controller-uid", lambda p: [r["uid"] for r in [controller_of(p)] if r])
         self.pods.add_index("namespace", lambda p: [p["metadata"].get("namespace", "")])
+        # pods with no controller, by namespace: the only ones a ReplicaSet may adopt
+        self.pods.add_index("orphans", lambda p: [] if controller_of(p) else [p["metadata"].get("namespace", "")])
         self.owners.add_index("uid", lambda o: [o["metadata"].get("uid", "")])
         self.owners.add_handler(self.enqueue, lambda old, new: self.enqueue(new), self.enqueue)
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
@@ -146,7 +148,9 @@ class ReplicaSetController(Controller):
         ns, uid = m.get("namespace"), m["uid"]
         selector = (owner.get("spec") or {}).get("selector")
         mine: list[dict] = []
-        for pod in self.pods.by_index("namespace", ns or ""):
+        # its own pods (by controller uid) and the namespace's orphans: not every pod of the namespace
+        candidates = self.pods.by_index("controller-uid", uid) + self.pods.by_index("orphans", ns or "")
+        for pod in sorted(candidates, key=lambda p: p["metadata"]["name"]):
             pm = pod["metadata"]
             ref = controller_of(pod)
             labels = pm.get("labels") or {}
