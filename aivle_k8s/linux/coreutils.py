@@ -2344,6 +2344,24 @@ def _prompt(proc, question: str) -> bool:
     return answer.startswith(b"y")
 
 
+def _sources_and_target(proc, name: str, flags: dict, ops: list[str]):
+    """``cp``/``mv`` operands: ``(sources, target, target_path, target_is_dir)``, or an exit code
+    after printing the usage error (missing operands, several sources into a non-directory)."""
+    if "t" in flags:
+        ops = ops + [flags["t"]]
+    if len(ops) < 2:
+        if not ops:
+            return _usage(proc, "missing file operand")
+        return _usage(proc, f"missing destination file operand after {_q(ops[0])}")
+    *srcs, dst = ops
+    dst_path = proc.path(dst)
+    dst_is_dir = proc.fs.is_dir(dst_path) and "T" not in flags
+    if len(srcs) > 1 and not dst_is_dir:
+        proc.error(f"{name}: target {_q(dst)} is not a directory\n")
+        return 1
+    return srcs, dst, dst_path, dst_is_dir
+
+
 @register_program("cp")
 def cp(proc) -> int:
     """``cp [-rRapfinvT] SOURCE... DEST``."""
@@ -2356,19 +2374,11 @@ def cp(proc) -> int:
         return _bad_option(proc, e)
     recursive = bool({"r", "R", "a"} & set(flags))
     preserve = "a" in flags or "p" in flags
-    if "t" in flags:
-        ops = ops + [flags["t"]]
-    if len(ops) < 2:
-        if not ops:
-            return _usage(proc, "missing file operand")
-        return _usage(proc, f"missing destination file operand after {_q(ops[0])}")
+    operands = _sources_and_target(proc, "cp", flags, ops)
+    if isinstance(operands, int):
+        return operands
+    srcs, dst, dst_path, dst_is_dir = operands
     fs = proc.fs
-    *srcs, dst = ops
-    dst_path = proc.path(dst)
-    dst_is_dir = fs.is_dir(dst_path) and "T" not in flags
-    if len(srcs) > 1 and not dst_is_dir:
-        proc.error(f"cp: target {_q(dst)} is not a directory\n")
-        return 1
     status = 0
     for src in srcs:
         src_path = proc.path(src)
@@ -2463,19 +2473,11 @@ def mv(proc) -> int:
             "target-directory=": "t"})
     except _BadOption as e:
         return _bad_option(proc, e)
-    if "t" in flags:
-        ops = ops + [flags["t"]]
-    if len(ops) < 2:
-        if not ops:
-            return _usage(proc, "missing file operand")
-        return _usage(proc, f"missing destination file operand after {_q(ops[0])}")
+    operands = _sources_and_target(proc, "mv", flags, ops)
+    if isinstance(operands, int):
+        return operands
+    srcs, dst, dst_path, dst_is_dir = operands
     fs = proc.fs
-    *srcs, dst = ops
-    dst_path = proc.path(dst)
-    dst_is_dir = fs.is_dir(dst_path) and "T" not in flags
-    if len(srcs) > 1 and not dst_is_dir:
-        proc.error(f"mv: target {_q(dst)} is not a directory\n")
-        return 1
     status = 0
     for src in srcs:
         src_path = proc.path(src)
