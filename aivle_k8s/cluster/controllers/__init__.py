@@ -28,6 +28,7 @@ from .namespace import NamespaceController
 from .endpoints import EndpointSliceController, EndpointsController
 from .nodeipam import NodeIPAMController
 from .nodelifecycle import NodeLifecycleController
+from .podgc import PodGCController
 from .replicaset import ReplicaSetController
 from .serviceaccount import ServiceAccountController
 from .tokencleaner import TokenCleaner
@@ -39,6 +40,7 @@ CONTROLLERS: dict = {
     "daemonset": DaemonSetController,
     "job": JobController, "ttl-after-finished": TTLAfterFinishedController,
     "nodelifecycle": NodeLifecycleController,
+    "podgc": PodGCController,
     "nodeipam": NodeIPAMController,
     "endpoint": EndpointsController,
     "endpointslice": EndpointSliceController,
@@ -51,7 +53,7 @@ CONTROLLERS: dict = {
 }
 
 __all__ = ["CONTROLLERS", "Controller", "WorkQueue", "SharedInformers", "EventRecorder", "LeaderElector",
-           "DeploymentController", "ReplicaSetController", "NodeLifecycleController", "NodeIPAMController",
+           "DeploymentController", "ReplicaSetController", "NodeLifecycleController", "PodGCController", "NodeIPAMController",
            "EndpointsController", "EndpointSliceController", "ServiceAccountController", "TokenCleaner", "GarbageCollector",
            "NamespaceController", "CSRApprovingController", "CSRSigningController",
            "rollback", "restart"]
