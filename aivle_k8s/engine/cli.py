@@ -2752,7 +2752,8 @@ class DockerCLI:
         return [r for r in rows if fnmatch.fnmatchcase(r.repository, repo_pat)
                 and (not colon or fnmatch.fnmatchcase(r.tag, tag_pat))]
 
-    def cmd_pull(self, inv: Invocation) -> int:
+    def _remote_ref(self, inv: Invocation):
+        """``docker pull``/``push``'s reference checks: ``(ref, name_only)``, or an exit code after the error."""
         v = inv.values
         remote = inv.args[0]
         try:
@@ -2766,6 +2767,15 @@ class DockerCLI:
             return 1
         if name_only and not v["all-tags"] and not v["quiet"]:
             self.outln(f"Using default tag: {ref.tag}")
+        return ref, name_only
+
+    def cmd_pull(self, inv: Invocation) -> int:
+        v = inv.values
+        remote = inv.args[0]
+        parsed = self._remote_ref(inv)
+        if isinstance(parsed, int):
+            return parsed
+        ref, name_only = parsed
         engine = self.engine
         if v["all-tags"]:
             try:
@@ -2789,17 +2799,10 @@ class DockerCLI:
     def cmd_push(self, inv: Invocation) -> int:
         v = inv.values
         remote = inv.args[0]
-        try:
-            ref = _valid_ref(remote)
-        except InvalidReference as e:
-            self.errln(_docker_words(e))
-            return 1
-        name_only = ref.digest is None and ":" not in remote.rsplit("/", 1)[-1]
-        if v["all-tags"] and not name_only:
-            self.errln("tag can't be used with --all-tags/-a")
-            return 1
-        if name_only and not v["all-tags"] and not v["quiet"]:
-            self.outln(f"Using default tag: {ref.tag}")
+        parsed = self._remote_ref(inv)
+        if isinstance(parsed, int):
+            return parsed
+        ref, name_only = parsed
         engine = self.engine
         if v["all-tags"]:
             tags = [r.tag for r in engine.store.list(ref.name) if r.tag != "<none>"]
