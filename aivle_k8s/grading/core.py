@@ -146,7 +146,8 @@ def step(lab: str, name: str, *, points: float | None = None) -> Callable[[Check
 
 
 def _load_builtin() -> None:
-    from . import docker_checks  # noqa: F401  (registers the Docker labs' checks)
+    # each module registers its labs' checks on import
+    from . import arch_checks, build_checks, docker_checks, ops_checks  # noqa: F401
 
 
 def registered() -> dict[tuple[str, str], str]:

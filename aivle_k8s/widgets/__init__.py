@@ -4,7 +4,8 @@
 >>> Journal("/tmp/x.jsonl").path.name
 'x.jsonl'
 
-``DockerPlayground`` and ``ActionWidget`` are imported on first use.
+The widgets (``DockerPlayground``, ``ClusterBuilder``, ``ClusterView``, ``RequestTracer``,
+``SchedulerExplainer``) and ``ActionWidget`` are imported on first use.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from __future__ import annotations
 from .journal import Journal, JournalReplayError, journal_path
 
 __all__ = ["Journal", "JournalReplayError", "journal_path", "ActionWidget", "ActionOutcome", "DockerPlayground",
-           "autograding"]
+           "ClusterBuilder", "ClusterView", "RequestTracer", "SchedulerExplainer", "autograding"]
+
+_LAZY = {
+    "DockerPlayground": "docker_playground",
+    "ClusterBuilder": "cluster_builder",
+    "ClusterView": "cluster_view",
+    "RequestTracer": "request_tracer",
+    "SchedulerExplainer": "scheduler_explainer",
+}
 
 
 def __getattr__(name: str):
@@ -20,8 +29,8 @@ def __getattr__(name: str):
         from . import base
 
         return getattr(base, name)
-    if name == "DockerPlayground":
-        from .docker_playground import DockerPlayground
+    if name in _LAZY:
+        import importlib
 
-        return DockerPlayground
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'aivle_k8s.widgets' has no attribute {name!r}")

@@ -69,15 +69,17 @@ _HINTS: list[tuple[str, str]] = [
 ]
 
 
-def hint_for(error: BaseException) -> str:
+def hint_for(error: BaseException, extra: "list[tuple[str, str]] | tuple" = ()) -> str:
     """A short, actionable hint for a library error (matched on its message), or ``""``.
+
+    ``extra`` (a widget's own :attr:`ActionWidget.hints`) is tried before the common hints.
 
     >>> from aivle_k8s import DockerfileParseError
     >>> hint_for(DockerfileParseError("dockerfile parse error on line 2: unknown instruction: COPPY")).split(":")[0]
     'Check the Dockerfile line named above'
     """
     text = str(error).lower()
-    for needle, hint in _HINTS:
+    for needle, hint in [*extra, *_HINTS]:
         if needle in text:
             return hint
     return ""
@@ -113,6 +115,7 @@ class ActionWidget:
 
     kind = "widget"
     title = "aivle widget"
+    hints: list[tuple[str, str]] = []  # (lower-case needle in the error message, hint): tried before the common hints
 
     def __init__(self, *, lab: str | None = None, journal: Journal | str | os.PathLike | bool | None = None,
                  name: str | None = None):
@@ -240,7 +243,8 @@ class ActionWidget:
         if isinstance(error, (AivleError, JournalReplayError)):
             message = str(error)
             log = getattr(error, "build_log", "") or ""
-            hint = hint_for(error if not isinstance(error, JournalReplayError) or error.cause is None else error.cause)
+            hint = hint_for(error if not isinstance(error, JournalReplayError) or error.cause is None else error.cause,
+                            self.hints)
             out = ""
             if log:
                 out += _pre(log.rstrip("\n"), "color:#555")
@@ -256,7 +260,7 @@ class ActionWidget:
         """Plain-text form of an outcome (the Output's text/plain)."""
         if outcome.ok:
             return repr(outcome.result)
-        hint = hint_for(outcome.error)
+        hint = hint_for(outcome.error, self.hints)
         return f"{outcome.error}" + (f"\nhint: {hint}" if hint else "")
 
     def _set_output(self, html_body: str, text: str) -> None:
