@@ -165,6 +165,10 @@ class Machine:
             ShellResult(exit_code, stdout, stderr); a failing command returns a
             non-zero exit code and a real-looking stderr instead of raising.
         """
+        with self.world.loop.lock:  # one command at a time, also against the HTTP faces (aivle_k8s.serve)
+            return self._sh(command, timeout, stdin)
+
+    def _sh(self, command: str, timeout: float, stdin: str) -> ShellResult:
         out, err = Stream("stdout"), Stream("stderr")
         transcript = bytearray()
         out.listeners.append(transcript.extend)

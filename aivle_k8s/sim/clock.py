@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import heapq
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Iterable
@@ -56,6 +57,9 @@ class Loop:
         self._heap: list[Timer] = []
         self._seq = 0
         self._running = False
+        # Held while simulated time runs: an HTTP face (aivle_k8s.serve) takes it for each request,
+        # so real clients and the kernel's own code never touch the world at the same moment.
+        self.lock = threading.RLock()
 
     # -- scheduling -----------------------------------------------------
     def call_at(self, when: float, callback: Callable[[], Any]) -> Timer:
@@ -129,6 +133,10 @@ class Loop:
         self.run_until_time(self.now + seconds)
 
     def run_until_time(self, when: float) -> None:
+        with self.lock:
+            self._run_until_time(when)
+
+    def _run_until_time(self, when: float) -> None:
         while True:
             nxt = self.peek()
             if nxt is None or nxt > when:
@@ -142,6 +150,10 @@ class Loop:
         Returns whether the predicate became true. Callbacks due at the same
         instant as the one that made it true are left pending.
         """
+        with self.lock:
+            return self._run_until(predicate, timeout)
+
+    def _run_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = self.now + timeout
         if predicate():
             return True
@@ -156,6 +168,10 @@ class Loop:
 
     def run_until_idle(self, *, limit: float = 86400.0) -> None:
         """Run until nothing is pending (periodic timers keep a world busy: bounded by ``limit``)."""
+        with self.lock:
+            self._run_until_idle(limit)
+
+    def _run_until_idle(self, limit: float) -> None:
         deadline = self.now + limit
         while True:
             nxt = self.peek()
