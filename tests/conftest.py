@@ -22,3 +22,11 @@ def world():
 @pytest.fixture
 def host(world):
     return world.machine("host", cpus=4, memory="8Gi")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item (``item.rep_call``) so fixtures can see a failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -143,6 +143,7 @@ class ActionWidget:
         self.output = W.Output(layout=W.Layout(width="100%", border="1px solid #ddd"))
         self.status = W.HTML("")
         self.widget = W.VBox([self.header, *self._controls(), self.status, self.command_area, self.output])
+        self.widget.add_class(f"aivle-{self.kind}")  # a handle for browser tests and custom styles
         self._replay()
         self.refresh()
 
@@ -248,9 +249,9 @@ class ActionWidget:
             out = ""
             if log:
                 out += _pre(log.rstrip("\n"), "color:#555")
-            out += _pre(message, "color:#cf222e;font-weight:bold")
+            out += f'<div class="aivle-error">{_pre(message, "color:#cf222e;font-weight:bold")}</div>'
             if hint:
-                out += f"<div>💡 {html.escape(hint)}</div>"
+                out += f'<div class="aivle-hint">💡 {html.escape(hint)}</div>'
             return out
         tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         return (_pre(f"internal error in the widget: {type(error).__name__}: {error}", "color:#cf222e")
