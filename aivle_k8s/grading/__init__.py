@@ -3,9 +3,9 @@
 >>> import aivle_k8s as ak
 >>> from aivle_k8s.grading import check
 >>> world = ak.World(seed=0); _ = world.machine("host")
->>> print(check("lab1", "install", world=world))
-✘ lab1/install: not yet
-  - host has no Docker Engine: run `sudo apt-get install -y docker.io` first
+>>> print(check("lab1", "install_docker", world=world))
+✘ lab1/install_docker: not yet
+  - Docker is not installed on host: run host.sh("sudo apt-get install -y docker.io") in the cell above
 """
 
 from __future__ import annotations

@@ -5,28 +5,48 @@ They look at the world, not at printed text.
 Every check takes ``world=world``; the other keyword arguments have the defaults
 the labs use, so a test cell is one line::
 
-    check("lab3", "build", world=world)                       # image app:1 on "host"
-    check("lab3", "build", world=world, tag="web:2", file="/usr/share/nginx/html/index.html")
+    check("lab3", "build_image", world=world)                 # image app:1 built on "host"
+    check("lab3", "build_image", world=world, tag="web:2", file="/usr/share/nginx/html/index.html")
 
 ==========  ==============  =====================================================================
 lab         step            context (defaults)
 ==========  ==============  =====================================================================
-lab1        install         machine="host"
-lab1        kernel          answer (the ``uname -r`` read inside a container), machine
-lab1        ephemeral       survived (did the file survive ``docker rm``? bool), machine
-lab1        volume          volume="data", file=None (a path inside the volume), machine
-lab1        many            n=10, machine
-lab2        monolith        image="aivle/monolith", machine
-lab2        microservices   image="aivle/web-app", crashed="payments", machine
-lab3        dockerfile      path="/home/student/app/Dockerfile", instructions=("FROM",), machine
-lab3        build           tag="app:1", file=None, machine
-lab3        layers          tag="app:1", layers=None (exact) or min_layers=None, machine
-lab3        cache           tag="app:1", machine
-lab3        run             tag="app:1", n=2, machine
-lab4        names           answers={short name: full reference}
-lab4        push            reference="registry.local:5000/app:1"
-lab4        pull            reference="registry.local:5000/app:1", machine="prod"
-lab4        dedup           machine="prod", report=None (a PushReport/PullReport)
+lab1        install_docker      machine="host"
+lab1        run_container       name="box", image="alpine", machine
+lab1        compare_kernels     container_kernel, vm_kernel (``uname -r`` read in a container / the VM),
+                                hv (the Hypervisor; else the world's machines), vm="vm1", machine
+lab1        ten_and_ten         container_seconds, vm_seconds, hv, n=10 (app0.. and vm-0..), machine
+lab1        data_is_lost        lost (the ShellResult of reading the file in a new container),
+                                name="scratch", file="/notes.txt", machine
+lab1        keep_with_volume    kept (the ShellResult of reading it back), volume="data", name="writer",
+                                text="hello volume\\n", machine
+lab2        run_monolith        name="shop", image="aivle/monolith", port=8080, modules, machine
+lab2        crash_monolith      up (modules still answering), name, image, port, modules, machine
+lab2        run_microservices   network="shop-net", ports={"users": 8081, "orders": 8082, "payments": 8083},
+                                image="aivle/web-app", machine
+lab2        crash_microservice  up (services still answering), crashed="payments", ports, network, machine
+lab2        restart_policy      service="payments", ports, network, image, machine
+lab2        many_by_hand        machines=("node1", "node2", "node3"), services (10 names), label="service"
+lab2        recover_by_hand     machines, services, replicas=3, label="service"
+lab3        write_dockerfile    path="/home/student/app/Dockerfile", base="python:3.12-slim", machine
+lab3        build_image         tag="app:1", directory, files=("/app/app.py", <flask in site-packages>) or
+                                file=..., machine
+lab3        read_layers         count, made (keywords of the instructions that made a layer), tag="app:1",
+                                base="python:3.12-slim", machine
+lab3        rebuild_cached      shared (layers app:2 shares with app:1), old="app:1", tag="app:2", directory
+lab3        cache_order         directory="/home/student/slow", old="slow:1", tag="slow:2", machine
+lab3        run_many            tag="app:1", n=3, machine
+lab3        fix_dockerfile      line (the line the parse error named), broken (the broken text),
+                                directory="/home/student/hello", tag="hello:1", machine
+lab4        names               answers={short name: full reference}, required=() (short names to answer)
+lab4        invalid_names       candidates (names), invalid (those the student found invalid)
+lab4        pull_by_digest      digest ("sha256:..."), image="nginx", tag="1.25", machine="prod"
+lab4        run_registry        port=5000, machine="dev" (a registry:2 container publishing it)
+lab4        push                reference="registry.local:5000/app:1", image=None (the local source),
+                                machine="dev" (reaches a registry not made by ``world.registry``)
+lab4        pull                reference="registry.local:5000/app:1", container=None, machine="prod"
+lab4        dedup               push_report / pull_report (a PushReport / PullReport; None fails),
+                                report=None (either), else machine="prod"'s last pull
 ==========  ==============  =====================================================================
 """
 
