@@ -1111,3 +1111,19 @@ def test_save_and_load_an_image_archive(host):
     r = sh(host, "docker load -i kit.tar")
     assert (r.exit_code, r.stdout) == (0, "Loaded image: kit:latest\n")
     assert sh(host, "docker save kit | docker load").stdout == "Loaded image: kit:latest\n"
+
+
+def test_a_registry_reached_under_another_name_is_reported_by_the_name_typed():
+    world = ak.World(seed=0)
+    dev, prod = world.machine("dev"), world.machine("prod")
+    for m in (dev, prod):
+        m.sh("sudo apt-get install -y docker.io")
+    dev.sh("docker run -d -p 5000:5000 --name registry registry:2")
+    assert dev.sh("docker pull -q busybox && docker tag busybox localhost:5000/bb:1 && "
+                  "docker push localhost:5000/bb:1").ok
+    prod.write_file("/etc/docker/daemon.json", '{"insecure-registries": ["dev:5000"]}\n')
+    prod.sh("sudo systemctl restart docker")
+    assert "Status: Downloaded newer image for dev:5000/bb:1" in prod.sh("docker pull dev:5000/bb:1").stdout
+    assert "Status: Image is up to date for dev:5000/bb:1" in prod.sh("docker pull dev:5000/bb:1").stdout
+    missing = prod.sh("docker pull dev:5000/bb:2")
+    assert missing.exit_code == 1 and "manifest for dev:5000/bb:2 not found" in missing.stderr

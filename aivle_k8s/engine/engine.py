@@ -550,7 +550,7 @@ class ImageCollection:
         ref = parse_reference(text)
         registry = self.engine.registry_for(ref.domain)
         token = self.engine.auths.get(ref.domain)
-        report = pull_image(registry, token, self._on_registry(ref, registry), self.store)
+        report = pull_image(registry, token, self._on_registry(ref, registry), self.store, named=ref)
         report.ref = ref
         tags = [ref] if ref.digest is None else []
         stored = self.store.add(report.image, tags=tags,

@@ -599,11 +599,14 @@ def _platform_manifest(registry: Registry, repo: str, data: bytes, media_type: s
                f"no matching manifest for {os}/{architecture} in the manifest list entries")
 
 
-def pull_image(registry: Registry, token: str | None, ref: Reference | str, store) -> PullReport:
+def pull_image(registry: Registry, token: str | None, ref: Reference | str, store, *,
+               named: Reference | None = None) -> PullReport:
     """``docker pull``: fetch the manifest, the config and only the layers ``store`` lacks.
 
     The image is returned, not stored: the caller adds it with its tag (and the
-    repo digest ``name@<report.digest>``).
+    repo digest ``name@<report.digest>``). ``named`` is the reference as the user typed it
+    when the registry was reached under another name (``dev:5000`` for a registry whose own
+    host is ``localhost:5000``): messages and the status line use it, as docker does.
 
     Raises:
         Unauthorized: on Docker Hub, for a repository that does not exist or may
@@ -613,11 +616,12 @@ def pull_image(registry: Registry, token: str | None, ref: Reference | str, stor
     """
     ref = _as_ref(ref)
     _check_host(registry, ref)
+    typed = named or ref
     repo = ref.path
     reference = ref.digest or ref.tag or "latest"
     hub_denied = _err(
         Unauthorized, "DENIED",
-        f"pull access denied for {ref.familiar}, repository does not exist or may require "
+        f"pull access denied for {typed.familiar}, repository does not exist or may require "
         f"'docker login': denied: requested access to the resource is denied")
     try:
         registry.authorize(token, repo, "pull")
@@ -635,10 +639,10 @@ def pull_image(registry: Registry, token: str | None, ref: Reference | str, stor
         if registry.is_docker_hub:
             raise hub_denied from None
         raise _err(ManifestUnknown, "MANIFEST_UNKNOWN",
-                   f"manifest for {ref.familiar_string} not found: manifest unknown: manifest unknown") from None
+                   f"manifest for {typed.familiar_string} not found: manifest unknown: manifest unknown") from None
     except ManifestUnknown:
         raise _err(ManifestUnknown, "MANIFEST_UNKNOWN",
-                   f"manifest for {ref.familiar_string} not found: manifest unknown: manifest unknown") from None
+                   f"manifest for {typed.familiar_string} not found: manifest unknown: manifest unknown") from None
     data, media_type = _platform_manifest(registry, repo, data, media_type)
     doc = json.loads(data)
     downloaded = 0
@@ -660,7 +664,7 @@ def pull_image(registry: Registry, token: str | None, ref: Reference | str, stor
             up_to_date = True
         else:
             try:
-                up_to_date = store.resolve(ref) == image_id
+                up_to_date = store.resolve(typed) == image_id
             except ImageNotFound:
                 up_to_date = False
     layers: list[Layer] = []
@@ -683,7 +687,7 @@ def pull_image(registry: Registry, token: str | None, ref: Reference | str, stor
         layers.append(layer)
         rows.append((_short(desc["digest"]), "Pull complete"))
     image = Image.from_config_json(config_json, layers, manifest_json=data)
-    shown = ref.familiar_string
+    shown = typed.familiar_string
     status = (f"Image is up to date for {shown}" if up_to_date else f"Downloaded newer image for {shown}")
     return PullReport(ref, image, digest, [] if up_to_date else rows, downloaded, status,
                       registry.transfer_seconds(downloaded))
