@@ -181,8 +181,8 @@ from aivle_k8s.widgets import DockerPlayground
 world, host = lab_world()
 pg = DockerPlayground(host, journal={path!r})
 from aivle_k8s.grading import check
-print(check("lab3", "build", world=world, file="/usr/share/nginx/html/index.html").passed,
-      check("lab3", "run", world=world, n=1).passed, check("lab4", "push", world=world).passed)
+print(check("lab3", "build_image", world=world, file="/usr/share/nginx/html/index.html").passed,
+      check("lab3", "run_many", world=world, n=1).passed, check("lab4", "push", world=world).passed)
 """
 
 

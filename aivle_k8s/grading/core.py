@@ -2,7 +2,7 @@
 
 A check is a function registered for ``(lab, step)``::
 
-    @step("lab3", "build")
+    @step("lab3", "build_image")
     def _(ctx):
         engine = ctx.engine()                       # "host has no Docker Engine: run ..." when missing
         image = ctx.image(engine, ctx.get("tag", "app:1"))
