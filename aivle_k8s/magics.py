@@ -74,7 +74,7 @@ def _run(line: str, program: str) -> Any:
 
 
 try:  # the magics need IPython; the rest of this module (use, current) does not
-    from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+    from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 except ImportError:  # pragma: no cover - IPython is a dependency of the notebook extra
     Magics = object  # type: ignore[assignment,misc]
 
@@ -92,11 +92,13 @@ class AivleMagics(Magics):  # type: ignore[misc,valid-type]
     """``%docker``, ``%kubectl``, ``%aivle_machine`` and ``%%dockerfile``."""
 
     @line_magic
+    @no_var_expand  # Go templates: --format '{{json .RootFS.Layers}}'
     def docker(self, line: str) -> None:
         """``%docker ARGS``: run ``docker ARGS`` on the current machine."""
         return _run(line, "docker")
 
     @line_magic
+    @no_var_expand  # -o jsonpath='{.items[*].metadata.name}'
     def kubectl(self, line: str) -> None:
         """``%kubectl ARGS``: run ``kubectl ARGS`` on the current machine."""
         return _run(line, "kubectl")

@@ -556,3 +556,20 @@ def test_real_registry_2_container_takes_a_push(real):
     assert report.bytes_uploaded > 0
     assert real.request("http://localhost:5000/v2/_catalog").text == '{"repositories":["bb"]}\n'
     assert real.images.push("localhost:5000/bb:1").bytes_uploaded == 0
+
+
+def test_docker_stop_emits_kill_die_and_stop_events_with_signal_and_exit_code():
+    import aivle_k8s as ak
+
+    world = ak.World(seed=0)
+    host = world.machine("host")
+    host.sh("sudo apt-get install -y docker.io")
+    host.sh("docker run -d --name web nginx:1.25")
+    engine = host.engine
+    before = len(engine.events)
+    host.sh("docker stop web")
+    events = [(e["Action"], e["Actor"]["Attributes"]) for e in engine.events[before:] if e["Type"] == "container"]
+    actions = [a for a, _ in events]
+    assert actions == ["kill", "die", "stop"], actions
+    assert events[0][1]["signal"] == "3"  # the nginx image sets STOPSIGNAL SIGQUIT
+    assert events[1][1]["exitCode"] == "0"

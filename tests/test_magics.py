@@ -84,3 +84,11 @@ def test_dockerfile_cell_with_a_file_path_only_writes(shell, lab, capsys):
 def test_use_rejects_what_is_not_a_machine():
     with pytest.raises(TypeError):
         magics.use("host")
+
+
+def test_go_templates_reach_docker_unexpanded(shell, lab, capsys):
+    shell.run_line_magic("aivle_machine", "host")
+    shell.run_cell("%docker pull -q busybox")
+    capsys.readouterr()
+    shell.run_cell("%docker image inspect busybox --format '{{json .RootFS.Type}}'")
+    assert capsys.readouterr().out.strip() == '"layers"'

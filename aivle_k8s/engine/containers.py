@@ -24,6 +24,7 @@ delay resets after the container ran for 10 s.
 from __future__ import annotations
 
 import datetime as _dt
+import builtins
 import posixpath
 import re
 import shlex
@@ -837,7 +838,7 @@ class Container:
         ran_for = loop.now - (self.started_at or loop.now)
         self._teardown_runtime()
         self._exits += 1
-        engine._event("container", "die", self)
+        engine._event("container", "die", self, exitCode=str(self.exit_code))
         restart, delay = self._should_restart(ran_for)
         if restart:
             self.status = "restarting"
@@ -932,16 +933,23 @@ class Container:
         proc = self._proc
         sig = _signal_number(self.config.get("StopSignal") or "SIGTERM")
         was_paused = self.status == "paused"
+        done.add_callback(lambda _: self.engine._event("container", "stop", self))  # after die, as docker does
+        self.engine._event("container", "kill", self, signal=str(sig))
         self.engine.machine.kernel.signal(proc.pid, sig)
         if was_paused and proc.alive:
             self._unfreeze(resume=True)
             self.status = "running"
+
+        def force(p: Any = proc) -> None:
+            if p.alive:
+                self.engine._event("container", "kill", self, signal=str(SIGNALS["KILL"]))
+                self.engine.machine.kernel.signal(p.pid, "KILL")
+
         if proc.alive:
             if timeout <= 0:
-                self.engine.machine.kernel.signal(proc.pid, "KILL")
+                force()
             else:
-                self._kill_timer = self.engine.loop.call_later(
-                    float(timeout), lambda p=proc: self.engine.machine.kernel.signal(p.pid, "KILL") if p.alive else None)
+                self._kill_timer = self.engine.loop.call_later(float(timeout), force)
         if not wait:
             return done
         self.engine._wait_for(lambda: done.triggered, float(timeout) + 1)
@@ -962,6 +970,7 @@ class Container:
         if sig in (SIGNALS["KILL"], stop_sig):
             self._manual_stop = True  # ExitOnNext: no restart
         was_paused = self.status == "paused"
+        self.engine._event("container", "kill", self, signal=str(sig))
         self.engine.machine.kernel.signal(self._proc.pid, sig)
         if was_paused and self._proc is not None and self._proc.alive and sig in (SIGNALS["KILL"], stop_sig):
             self._unfreeze(resume=True)
@@ -1644,7 +1653,7 @@ class ContainerCollection:
                 def has(c: Container, v: str) -> bool:
                     k, eq, val = v.partition("=")
                     return k in c.labels and (not eq or c.labels[k] == val)
-                cs = [c for c in cs if all(has(c, v) for v in values)]
+                cs = [c for c in cs if builtins.all(has(c, v) for v in values)]  # `all` is the -a flag here
             elif key == "ancestor":
                 ids = set()
                 for v in values:

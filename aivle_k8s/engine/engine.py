@@ -126,10 +126,11 @@ class Engine:
         except FsError:
             pass
 
-    def _event(self, type_: str, action: str, obj: Any) -> None:
+    def _event(self, type_: str, action: str, obj: Any, **extra: str) -> None:
         attrs = {"name": getattr(obj, "name", "")}
         if isinstance(obj, Container):
             attrs["image"] = obj.image_ref
+        attrs.update(extra)  # exitCode on die, signal on kill, as docker's events carry them
         self.events.append({"Type": type_, "Action": action, "Actor": {"ID": getattr(obj, "id", ""),
                                                                         "Attributes": attrs},
                             "time": self.loop.now})
