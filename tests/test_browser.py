@@ -9,7 +9,7 @@ driven by clicks and typing in the page. Screenshots land in ``test-artifacts/sc
 from __future__ import annotations
 
 import json
-import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -48,6 +48,11 @@ def jlab(tmp_path_factory):
               "world = ak.World(seed=0)\nhost = world.machine('host')\n"
               "_ = host.sh('sudo apt-get install -y docker.io')\n"
               "pg = DockerPlayground(host, dockerfile='', lab='playground')\npg.widget")
+    _notebook(root / "builder.ipynb",
+              "import aivle_k8s as ak\nfrom aivle_k8s.widgets import ClusterBuilder, ClusterView\n"
+              "world = ak.World(seed=0)\n"
+              "builder = ClusterBuilder(world, ['master', 'worker-1', 'worker-2'], lab='builder')\nbuilder.widget",
+              "view = ClusterView(world, lab='builder')\nview.widget")
     with JupyterLab(root) as server:
         yield server
 
@@ -114,3 +119,67 @@ def test_a_broken_dockerfile_shows_the_error_and_a_hint_in_the_widget(jlab, page
     expect(error).to_be_attached(timeout=30_000)
     assert "unknown instruction" in error.inner_text().lower()
     assert "Dockerfile line" in widget.locator(".aivle-hint").inner_text()
+
+
+def _journal_actions(path: Path, widget: str) -> list[str]:
+    if not path.exists():
+        return []
+    return [e["action"] for e in map(json.loads, path.read_text().splitlines()) if e.get("widget") == widget]
+
+
+def _click_and_wait(page, widget, button: str, journal: Path, kind: str, timeout_s: float = 60) -> None:
+    """Click a widget button and wait until the click is in the journal (the server has done it)."""
+    before = len(_journal_actions(journal, kind))
+    widget.get_by_role("button", name=button).click()
+    page.wait_for_function("() => true")  # let the click leave the page
+    deadline = time.monotonic() + timeout_s
+    while len(_journal_actions(journal, kind)) == before:
+        error = widget.locator(".aivle-error")
+        assert not error.count() or not error.first.is_visible(), f"{button}: {error.first.inner_text()}"
+        assert time.monotonic() < deadline, f"clicking {button!r} did not complete within {timeout_s} s"
+        page.wait_for_timeout(200)
+
+
+def test_the_cluster_builder_brings_up_a_cluster_by_clicks_and_the_view_shows_it_ready(jlab, page):
+    page.set_viewport_size({"width": 1200, "height": 2400})  # the whole builder fits in its screenshot
+    open_notebook(page, jlab, "builder.ipynb")
+    run_all(page)
+    builder = page.locator(".aivle-cluster-builder")
+    expect(builder).to_contain_text("worker-2")  # a card per machine
+    for name in ("master", "worker-1", "worker-2"):
+        expect(builder).to_contain_text(name)
+    machine = builder.locator("select").first
+    journal = jlab.root / ".builder.journal.jsonl"
+
+    # a wrong click first: join before anything is installed -> the error and a hint, nothing journaled
+    machine.select_option("worker-1")
+    builder.get_by_role("button", name="kubeadm join").click()
+    expect(builder.locator(".aivle-error")).to_be_visible(timeout=30_000)
+    assert builder.locator(".aivle-hint").count() == 1
+    assert _journal_actions(journal, "cluster-builder") == []
+
+    for name in ("master", "worker-1", "worker-2"):
+        machine.select_option(name)
+        for button in ("Prepare", "Install runtime", "Install Kubernetes"):
+            _click_and_wait(page, builder, button, journal, "cluster-builder")
+    machine.select_option("master")
+    _click_and_wait(page, builder, "kubeadm init", journal, "cluster-builder", timeout_s=120)
+    _click_and_wait(page, builder, "Install CNI", journal, "cluster-builder")
+    for name in ("worker-1", "worker-2"):
+        machine.select_option(name)
+        _click_and_wait(page, builder, "kubeadm join", journal, "cluster-builder", timeout_s=120)
+
+    view = page.locator(".aivle-cluster-view")
+    _click_and_wait(page, view, "run until settled", journal, "cluster-view", timeout_s=120)
+    expect(view).to_contain_text("settled: every node Ready", timeout=30_000)
+    text = view.inner_text()
+    assert "NotReady" not in text, text
+    for name in ("master", "worker-1", "worker-2"):
+        assert name in text
+    expect(builder).not_to_contain_text("NotReady")  # the view's click redrew the builder's cards too
+    builder.scroll_into_view_if_needed()
+    shot = screenshot_dir() / "cluster-builder.png"
+    builder.screenshot(path=str(shot))
+    print(f"screenshot of the finished cluster builder: {shot}")
+    assert _journal_actions(journal, "cluster-builder") == [
+        *["prepare", "install_runtime", "install_kubernetes"] * 3, "init", "install_cni", "join", "join"]

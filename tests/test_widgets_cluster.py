@@ -407,3 +407,16 @@ def test_a_stopped_api_server_is_drawn_from_the_container_runtime(world, path):
     assert snap["control_plane"]["kube-apiserver"] in ("not running", "Exited")
     assert snap["control_plane"]["etcd"] == "Running"
     assert repr(view) == "ClusterView(control plane on master: API server not answering)"
+
+
+def test_a_click_in_one_widget_redraws_the_others_on_the_same_world(world, path):
+    builder = ClusterBuilder(world, journal=path)
+    bring_up_by_clicks(builder)
+    other_world = ak.World(seed=1)
+    bystander = ClusterView(other_world, journal=False)
+    drawn = bystander.picture.value
+    assert "NotReady" in builder.cards.value
+    view = ClusterView(world, journal=path)
+    assert view.perform("advance", seconds=120).ok
+    assert "NotReady" not in builder.cards.value and "Ready" in builder.cards.value  # redrawn by the view's click
+    assert bystander.picture.value == drawn  # another world's widget is left alone

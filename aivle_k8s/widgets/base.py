@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import os
 import traceback
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -37,6 +38,9 @@ from ..sim.errors import AivleError
 from .journal import Journal, JournalReplayError
 
 __all__ = ["ActionWidget", "ActionOutcome", "hint_for", "autograding"]
+
+
+_LIVE: "weakref.WeakSet[ActionWidget]" = weakref.WeakSet()  # widgets shown in this kernel
 
 
 def autograding() -> bool:
@@ -146,6 +150,7 @@ class ActionWidget:
         self.widget.add_class(f"aivle-{self.kind}")  # a handle for browser tests and custom styles
         self._replay()
         self.refresh()
+        _LIVE.add(self)
 
     # -- subclass API -----------------------------------------------------------------------------
     def _register(self) -> None:
@@ -199,7 +204,21 @@ class ActionWidget:
         self.last = outcome
         self._show(outcome)
         self.refresh()
+        if outcome.ok:
+            self._refresh_others()
         return outcome
+
+    def _refresh_others(self) -> None:
+        """Redraw the other live widgets on the same world: one click, one consistent picture."""
+        world = self.world_of()
+        for other in list(_LIVE):
+            if other is not self:
+                try:
+                    same = other.world_of() is world
+                except Exception:  # noqa: BLE001 - a widget without a world
+                    same = False
+                if same:
+                    other.callback(other.refresh)()
 
     def callback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap a widget callback so any exception is shown in the widget instead of vanishing."""
