@@ -74,6 +74,7 @@ def docker_hub(world: "World") -> "Registry":
         if catalog is not None:
             catalog.populate(hub)
         world.registries["docker.io"] = hub
+    hub.world = world  # its HTTP face (serve()) then shares the world's lock
     if "registry-1.docker.io" not in world.net.names:
         ip = f"{_REGISTRY_NET}.1"
         ns = world.net.namespace("internet:registry-1.docker.io", [ip], node="internet:registry-1.docker.io")
@@ -110,6 +111,7 @@ def serve_registry(world: "World", host: str, users: dict[str, str] | None = Non
     name, _, port_text = host.rpartition(":") if ":" in host else (host, "", "")
     port = int(port_text) if port_text else 443
     reg = registry or Registry(host, users=users)
+    reg.world = world  # its HTTP face (serve()) then shares the world's lock
     machine = world.machines.get(name)
     if machine is not None:
         ns = machine.netns

@@ -368,6 +368,23 @@ class Engine:
         return {"LayersSize": self.store.layers_bytes(), "Images": images, "Containers": containers,
                 "Volumes": volumes, "BuildCache": []}
 
+    def serve(self, port: int = 0, unix_socket: str | None = None, *, host: str = "127.0.0.1",
+              wait_limit: float = 86400.0):
+        """Answer the Docker Engine API (1.43) on ``127.0.0.1:port`` (0: a free port) or on ``unix_socket``.
+
+        The ``docker`` SDK then drives this engine unmodified:
+        ``docker.DockerClient(base_url=handle.docker_host)``. Requests that wait for the world
+        (``wait``, ``logs`` with ``follow``) let simulated time pass, at most ``wait_limit``
+        simulated seconds of it. Needs the ``serve`` extra (aiohttp); see :mod:`aivle_k8s.serve.engine`.
+
+        Returns:
+            A handle with ``.docker_host`` (``"tcp://127.0.0.1:PORT"`` or ``"unix:///path"``),
+            ``.client()`` and ``.stop()``.
+        """
+        from ..serve.engine import serve_engine
+
+        return serve_engine(self, port, unix_socket, host=host, wait_limit=wait_limit)
+
     def cli(self, command_line: str) -> "ShellResult":
         """Run ``docker ...`` (or any command line) in the machine's terminal."""
         text = command_line.strip()

@@ -168,6 +168,24 @@ class Registry:
     def is_docker_hub(self) -> bool:
         return self.host == DEFAULT_DOMAIN
 
+    def serve(self, port: int = 0, *, world=None, host: str = "127.0.0.1"):
+        """Answer the OCI distribution API on ``127.0.0.1:port`` (0: a free port) for real clients.
+
+        ``skopeo``, ``oras``, ``crane`` or ``curl`` then push to and pull from this very registry:
+        what they push, a simulated ``docker pull`` finds, and the other way round. Needs the
+        ``serve`` extra (aiohttp); see :mod:`aivle_k8s.serve.registry`.
+
+        Args:
+            world: the world this registry belongs to (``world.registry(...)``, ``world.docker_hub``),
+                so requests wait for the world's lock; defaults to ``self.world`` when set.
+
+        Returns:
+            A handle with ``.address`` (``"127.0.0.1:PORT"``, for image names), ``.url`` and ``.stop()``.
+        """
+        from ..serve.registry import serve_registry
+
+        return serve_registry(self, port, world=world, host=host)
+
     def transfer_seconds(self, nbytes: int) -> float:
         """Simulated seconds to move ``nbytes`` to or from this registry."""
         return nbytes / self.bandwidth
