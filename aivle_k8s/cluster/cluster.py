@@ -332,6 +332,21 @@ class Cluster:
         """``kubectl apply -f -``."""
         return self.kubectl(["apply", "-f", "-"], stdin=yaml_text)
 
+    # -- real clients ---------------------------------------------------------------------
+    def serve(self, port: int = 0, kubeconfig: str | None = None, **options: Any) -> Any:
+        """Serve this cluster's API server over HTTPS on 127.0.0.1 for real clients (kubectl, the
+        ``kubernetes`` SDK); needs the ``serve`` extra (aiohttp).
+
+        Returns a handle with ``.url``, ``.kubeconfig`` (an admin kubeconfig file: in a temporary
+        directory, or at ``kubeconfig``), ``.token`` and ``.stop()``. While a client waits on a
+        watch (``kubectl rollout status``, ``kubectl wait``) the handle advances the world's clock;
+        ``handle.autoadvance = True`` keeps it running all the time. Options: see
+        :func:`aivle_k8s.serve.kube.serve_kube`.
+        """
+        from ..serve.kube import serve_kube
+
+        return serve_kube(self, port=port, kubeconfig=kubeconfig, **options)
+
     # -- time -------------------------------------------------------------------------
     def wait_for(self, predicate_or_condition: Callable[[], bool] | str, timeout: float = 300.0) -> bool:
         """Advance the world's clock until ``predicate()`` holds (or ``kubectl wait`` arguments such as
