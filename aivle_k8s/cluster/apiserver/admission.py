@@ -269,9 +269,21 @@ _CHAIN = (_namespace_lifecycle, _service_account, _node_restriction, _taint_node
 _NEEDS_OBJECT = {_service_account, _taint_nodes_by_condition, _priority, _default_toleration_seconds}
 
 
+#: the plugins' names in ``--enable-admission-plugins`` (what a refusal names in the audit log)
+PLUGIN_NAMES = {_namespace_lifecycle: "NamespaceLifecycle", _service_account: "ServiceAccount",
+                _node_restriction: "NodeRestriction", _taint_nodes_by_condition: "TaintNodesByCondition",
+                _priority: "Priority", _default_toleration_seconds: "DefaultTolerationSeconds"}
+
+
 def admit(req: Request) -> None:
-    """Run the admission chain: mutate ``req.obj`` in place or raise the first refusal."""
+    """Run the admission chain: mutate ``req.obj`` in place or raise the first refusal
+    (tagged with ``audit_phase="admission"`` and the refusing plugin's name for the audit log)."""
     for plugin in _CHAIN:
         if req.obj is None and plugin in _NEEDS_OBJECT:
             continue
-        plugin(req)
+        try:
+            plugin(req)
+        except (ForbiddenError, NotFoundError) as e:
+            e.audit_phase = "admission"  # type: ignore[attr-defined]
+            e.admission_plugin = PLUGIN_NAMES.get(plugin, plugin.__name__)  # type: ignore[attr-defined]
+            raise

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import gc
 import ipaddress
 import json
@@ -52,6 +53,7 @@ from .selectors import (FieldSelector, LabelSelector, field_matcher, label_selec
 from .storage import Storage, decode, encode
 from .validation import (quantity_errors, validate_metadata, validate_object, validate_update)
 from .watch import Dispatcher, Watch
+from . import audit as _audit
 
 __all__ = ["APIServer", "KubeletHandler", "SYSTEM_USER"]
 
@@ -85,6 +87,18 @@ def _bulk_decode() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _audited(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A verb the audit sinks see (see :mod:`.audit`); with no sink attached it is one attribute test."""
+
+    @functools.wraps(fn)
+    def verb(self: "APIServer", *args: Any, **kwargs: Any) -> Any:
+        if not self.audit_sinks or self._audit_depth:
+            return fn(self, *args, **kwargs)
+        return _audit.run_audited(self, fn.__name__, fn, args, kwargs)
+
+    return verb
 
 
 def _meta(obj: dict) -> dict:
@@ -165,6 +179,10 @@ class APIServer:
         self._private: set[Dispatcher] = set()
         self._watches: list[Watch] = []
         self._semantic_memo: dict[str, list] = {}
+        #: audit backends (callables taking an :class:`~.audit.AuditEvent`): see :meth:`add_audit_sink`
+        self.audit_sinks: list[Callable[[Any], Any]] = []
+        self._audit_depth = 0
+        self._audit_seq = 0
         self._quantities_ok: set[str] = set()
         self._lookup_cache: dict[str, tuple[int, dict]] = {}
         # in-memory indexes derived from etcd (rebuilt if anyone else wrote)
@@ -217,6 +235,17 @@ class APIServer:
             if t is not None:
                 t.cancel()
         self._compaction_timer = self._bootstrap_timer = None
+
+    # -- audit ---------------------------------------------------------------------------
+    def add_audit_sink(self, sink: Callable[[Any], Any]) -> None:
+        """Send an :class:`~.audit.AuditEvent` per request to ``sink`` (an :class:`~.audit.AuditLog`, any
+        callable): a ``RequestReceived`` event before the request runs, a ``ResponseComplete`` one after."""
+        if sink not in self.audit_sinks:
+            self.audit_sinks.append(sink)
+
+    def remove_audit_sink(self, sink: Callable[[Any], Any]) -> None:
+        if sink in self.audit_sinks:
+            self.audit_sinks.remove(sink)
 
     def healthz(self) -> str:
         """``ok`` when serving with etcd reachable (``/readyz``); raises otherwise."""
@@ -465,6 +494,7 @@ class APIServer:
     # =================================================================================
     # create
     # =================================================================================
+    @_audited
     def create(self, obj: dict, *, user: Any, namespace: str | None = None, dry_run: bool = False,
                field_validation: str | None = None) -> dict:
         """Create an object (``POST``); returns it as stored (uid, resourceVersion, defaults...).
@@ -706,6 +736,7 @@ class APIServer:
     # =================================================================================
     # get / list
     # =================================================================================
+    @_audited
     def get(self, resource: str, name: str, namespace: str | None = None, *, user: Any,
             subresource: str | None = None) -> Any:
         """Read one object (``kubectl get <resource> <name>``); ``subresource="scale"`` gives a Scale.
@@ -733,6 +764,7 @@ class APIServer:
             return self._scale_of(info, obj)
         return obj
 
+    @_audited
     def list(self, resource: str, namespace: str | None = None, *, user: Any, label_selector: Any = None,
              field_selector: Any = None, limit: int | None = None, continue_: str | None = None,
              resource_version: str | None = None, resource_version_match: str | None = None) -> dict:
@@ -878,6 +910,7 @@ class APIServer:
     # =================================================================================
     # update
     # =================================================================================
+    @_audited
     def update(self, obj: dict, *, user: Any, subresource: str | None = None, resource: str | None = None,
                namespace: str | None = None, dry_run: bool = False, field_validation: str | None = None) -> dict:
         """Replace an object (``PUT``); ``subresource`` ``"status"``, ``"scale"`` (give ``resource``),
@@ -1079,6 +1112,7 @@ class APIServer:
     # =================================================================================
     # patch
     # =================================================================================
+    @_audited
     def patch(self, resource: str, name: str, patch: Any, *, user: Any, namespace: str | None = None,
               patch_type: str = "strategic", subresource: str | None = None, field_manager: str | None = None,
               force: bool = False, dry_run: bool = False, field_validation: str | None = None) -> dict:
@@ -1146,6 +1180,7 @@ class APIServer:
     # =================================================================================
     # delete
     # =================================================================================
+    @_audited
     def delete(self, resource: str, name: str, namespace: str | None = None, *, user: Any,
                grace_period_seconds: int | None = None, propagation_policy: str | None = None,
                preconditions: dict | None = None, force: bool = False, dry_run: bool = False) -> dict:
@@ -1277,6 +1312,7 @@ class APIServer:
         self._after_write(info, key, rev, final, old)
         return final
 
+    @_audited
     def delete_collection(self, resource: str, namespace: str | None = None, *, user: Any, label_selector: Any = None,
                           field_selector: Any = None, grace_period_seconds: int | None = None,
                           propagation_policy: str | None = None) -> dict:
@@ -1350,6 +1386,7 @@ class APIServer:
         self._after_write(info, key, rev, pod, old)
         return status_success(201)
 
+    @_audited
     def bind(self, name: str, node: str, namespace: str | None = None, *, user: Any) -> dict:
         """Bind a pending pod to a node (what the scheduler's DefaultBinder posts)."""
         return self.create({"apiVersion": "v1", "kind": "Binding",
@@ -1362,6 +1399,7 @@ class APIServer:
         return self.evict(m.get("name", ""), namespace or m.get("namespace"), user=u,
                           grace_period_seconds=opts.get("gracePeriodSeconds"), dry_run=dry_run)
 
+    @_audited
     def evict(self, name: str, namespace: str | None = None, *, user: Any, grace_period_seconds: int | None = None,
               dry_run: bool = False) -> dict:
         """The Eviction API (``kubectl drain``): delete a pod gracefully (no PodDisruptionBudgets here)."""
@@ -1431,11 +1469,13 @@ class APIServer:
                                f'connect: connection refused')
         return handler(sub, pod, dict(options, container=container))
 
+    @_audited
     def logs(self, name: str, namespace: str | None = None, *, user: Any, container: str | None = None,
              **options: Any) -> Any:
         """``kubectl logs``: the kubelet of the pod's node answers (``follow``, ``previous``, ``tail_lines``...)."""
         return self._connect("log", "get", name, namespace, user_info(user), container, options)
 
+    @_audited
     def exec(self, name: str, namespace: str | None = None, command: Iterable[str] = (), *, user: Any,
              container: str | None = None, stdin: Any = None, tty: bool = False) -> Any:
         """``kubectl exec``: the kubelet of the pod's node runs ``command`` in the container."""
@@ -1445,6 +1485,7 @@ class APIServer:
     # =================================================================================
     # watch
     # =================================================================================
+    @_audited
     def watch(self, resource: str, namespace: str | None = None, *, user: Any, callback: Callable[[dict], Any],
               resource_version: str | None = None, label_selector: Any = None, field_selector: Any = None,
               on_close: Callable[[Exception | None], Any] | None = None) -> Watch:
