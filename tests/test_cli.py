@@ -91,7 +91,8 @@ def course(tmp_path):
 def test_no_such_lab(course):
     code, _, err = run("course", "autograde", "--lab", "lab9-nope", "-C", course)
     assert code == 2
-    assert err.strip() == f"aivle-k8s: error: no such lab: 'lab9-nope' (labs: {LAB})"
+    labs = ", ".join(sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file()))
+    assert err.strip() == f"aivle-k8s: error: no such lab: 'lab9-nope' (labs: {labs})"
 
 
 def test_an_empty_submissions_folder(course, tmp_path):
