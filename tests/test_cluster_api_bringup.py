@@ -77,3 +77,48 @@ def test_a_failing_step_raises_with_the_terminal_output():
     with pytest.raises(setup.SetupError) as err:
         setup.install_kubernetes(m, "1.30")
     assert "curl" in str(err.value)
+
+
+CRI_DOCKERD = "unix:///var/run/cri-dockerd.sock"
+
+
+def test_docker_engine_and_cri_dockerd_workers_join_and_get_ready():
+    world = ak.World(seed=2)
+    master = ready_machine(world, "master")
+    workers = [ready_machine(world, name, "docker") for name in ("worker-1", "worker-2")]
+    result = kubeadm.init(master, pod_network_cidr="10.244.0.0/16")
+    cluster = Cluster(world, master)
+    assert cluster.kubectl("apply -f https://github.com/flannel-io/flannel/releases/latest/download/"
+                           "kube-flannel.yml").exit_code == 0
+    for w in workers:
+        # docker.io brings containerd along: two CRI sockets, so kubeadm must be told which one
+        with pytest.raises(ak.InvalidInput, match="Found multiple CRI endpoints"):
+            kubeadm.join(w, result)
+        kubeadm.join(w, result, cri_socket=CRI_DOCKERD)
+    cluster.apply(WEB)
+    world.advance(120)
+    nodes = {n.raw["metadata"]["name"]: n.raw for n in cluster.nodes.list(namespace=None)}
+    for name in ("worker-1", "worker-2"):
+        ready = next(c for c in nodes[name]["status"]["conditions"] if c["type"] == "Ready")
+        assert ready["status"] == "True", ready
+    for w in workers:
+        assert f"--container-runtime-endpoint={CRI_DOCKERD}" in w.read_file("/var/lib/kubelet/kubeadm-flags.env")
+        kubelet = w.extensions["kubelet"]
+        assert not kubelet.cgroup_mismatch  # daemon.json's systemd driver matches the kubelet's
+        assert "Cgroup driver mismatch" not in w.sh("sudo journalctl -u kubelet").stdout
+    pods = cluster.pods.list(label_selector="app=web")
+    assert len(pods) == 3 and all(p.raw["status"]["phase"] == "Running" for p in pods)
+    # the pods' containers are Docker containers, named the way cri-dockerd names them
+    on_docker = [p.raw["metadata"]["name"] for p in pods if p.raw["spec"]["nodeName"] != "master"]
+    names = "".join(w.sh("sudo docker ps --format '{{.Names}}'").stdout for w in workers)
+    assert on_docker and all(f"k8s_nginx_{p}_default_" in names for p in on_docker)
+
+
+def test_build_cluster_with_docker_engine_and_cri_dockerd_gets_every_node_ready():
+    from aivle_k8s.cluster.bootstrap import build_cluster
+
+    world = ak.World(seed=3)
+    cluster = build_cluster(world, runtime="docker")
+    nodes = cluster.nodes.list(namespace=None)
+    assert sorted(n.name for n in nodes) == ["master", "worker-1", "worker-2"]
+    assert all(c["status"] == "True" for n in nodes for c in n.raw["status"]["conditions"] if c["type"] == "Ready")

@@ -118,6 +118,8 @@ def test_curl_head_and_write_out(site, m):
     r = m.sh("curl -sI http://example.com/hello.txt")
     assert r.stdout.startswith("HTTP/1.1 200 OK\r\n")
     assert m.sh("curl -s -o /dev/null -w '%{http_code}' http://example.com/missing").stdout == "404"
+    r = m.sh("curl -sf -o /dev/null -w '%{http_code}' http://example.com/missing")
+    assert (r.exit_code, r.stdout) == (22, "404")
 
 
 def test_curl_fail_on_http_errors(site, m):
@@ -134,22 +136,63 @@ def test_curl_cannot_resolve(m):
     assert (r.exit_code, r.stderr) == (6, "curl: (6) Could not resolve host: nowhere.invalid\n")
 
 
-def test_curl_connection_refused(m):
+def test_curl_connection_refused(world, m):
+    start = world.now
     r = m.sh("curl http://10.0.0.10:8080/")
     assert r.exit_code == 7
-    assert r.stderr == "curl: (7) Failed to connect to 10.0.0.10 port 8080 after 0 ms: Couldn't connect to server\n"
+    # curl 7.81 (Ubuntu 22.04) prints strerror; "Couldn't connect to server" is curl 8's wording
+    assert r.stderr == "curl: (7) Failed to connect to 10.0.0.10 port 8080 after 0 ms: Connection refused\n"
+    assert world.now == start
+    r = m.sh("curl -s localhost:8080")
+    assert (r.exit_code, r.output) == (7, "")
+    r = m.sh("curl -sS http://localhost:8080/")
+    assert r.stderr == "curl: (7) Failed to connect to localhost port 8080 after 0 ms: Connection refused\n"
 
 
-def test_curl_timeout_takes_simulated_time(world, m):
+def test_curl_to_a_powered_off_machine_is_no_route_to_host_after_the_arp_timeout(world, m):
     other = world.machine("other")
     other.netns.listen(80, lambda data, peer: Response(200, b"hi").to_bytes())
     assert m.sh("curl -s http://other/").stdout == "hi"
-    world.net.partition("m", "other")
+    other.power_off()
     start = world.now
-    r = m.sh("curl --connect-timeout 5 http://other/")
+    r = m.sh("curl http://other/")
+    assert r.exit_code == 7
+    assert r.stderr == "curl: (7) Failed to connect to other port 80 after 3069 ms: No route to host\n"
+    assert world.now == pytest.approx(start + 3.069)
+
+
+def test_curl_across_a_partition_is_no_route_to_host_unless_its_own_timeout_is_shorter(world, m):
+    other = world.machine("other")
+    other.netns.listen(80, lambda data, peer: Response(200, b"hi").to_bytes())
+    world.net.partition("m", "other")
+    r = m.sh(f"curl --connect-timeout 5 http://{other.ip}/")
+    assert r.stderr == f"curl: (7) Failed to connect to {other.ip} port 80 after 3069 ms: No route to host\n"
+    start = world.now
+    r = m.sh("curl --connect-timeout 2 http://other/")
     assert r.exit_code == 28
-    assert r.stderr == "curl: (28) Connection timed out after 5001 milliseconds\n"
-    assert world.now == start + 5
+    assert r.stderr == "curl: (28) Connection timed out after 2001 milliseconds\n"
+    assert world.now == start + 2
+    r = m.sh("curl -m 1 http://other/")
+    assert (r.exit_code, r.stderr) == (28, "curl: (28) Connection timed out after 1001 milliseconds\n")
+
+
+def test_curl_write_out_is_000_when_no_response_came(world, m):
+    r = m.sh("curl -s -o /dev/null -w '%{http_code}' http://localhost:8080/")
+    assert (r.exit_code, r.stdout, r.stderr) == (7, "000", "")
+    r = m.sh("curl -s -w '%{http_code} %{exitcode}\\n' http://nowhere.invalid/")
+    assert (r.exit_code, r.stdout) == (6, "000 6\n")
+    other = world.machine("other")
+    other.power_off()
+    r = m.sh("curl -s -w '%{http_code}' http://other/")
+    assert (r.exit_code, r.stdout) == (7, "000")
+
+
+def test_curl_verbose_shows_the_failed_connect(m):
+    r = m.sh("curl -v http://localhost:8080/")
+    assert r.stderr == ("*   Trying 127.0.0.1:8080...\n* connect to 127.0.0.1 port 8080 failed: Connection refused\n"
+                        "* Failed to connect to localhost port 8080 after 0 ms: Connection refused\n"
+                        "* Closing connection 0\n"
+                        "curl: (7) Failed to connect to localhost port 8080 after 0 ms: Connection refused\n")
 
 
 def test_curl_sends_method_headers_and_data(world, m):

@@ -354,3 +354,62 @@ def test_same_seed_same_trace():
         c = build_cluster(ak.World(seed=3))
         texts.append(trace.follow(c, deployment("same")).timeline(details=True))
     assert texts[0] == texts[1]
+
+
+# -- components named by User-Agent and source address ---------------------------------------------------------
+from types import SimpleNamespace  # noqa: E402
+
+from aivle_k8s.cluster.apiserver.audit import node_of  # noqa: E402
+from aivle_k8s.cluster.client import user_agent  # noqa: E402
+
+
+def _event(user, ua="", ips=()):
+    return SimpleNamespace(user=user, component=component_of(user), node=node_of(user), user_agent=ua,
+                           source_ips=tuple(ips))
+
+
+@pytest.mark.parametrize("ua, expected", [
+    ("kube-proxy/v1.30.2 (linux/amd64) kubernetes/3968350", ("kube-proxy", "")),
+    ("kubelet/v1.30.2 (linux/amd64) kubernetes/3968350", ("kubelet", "")),
+    ("kube-scheduler/v1.30.2 (linux/amd64) kubernetes/3968350/scheduler", ("kube-scheduler", "scheduler")),
+    ("kube-controller-manager/v1.30.2 (linux/amd64) kubernetes/3968350/system:serviceaccount:kube-system:"
+     "endpointslice-controller", ("kube-controller-manager", "endpointslice-controller")),
+    ("kubectl/v1.30.2 (linux/amd64) kubernetes/3968350", ("kubectl", "")),
+    ("", ("", ""))])
+def test_component_of_user_agent(ua, expected):
+    assert trace.component_of_user_agent(ua) == expected
+
+
+def test_who_tells_the_kube_proxies_apart_by_their_source_address(cluster):
+    world = cluster.world
+    sa = "system:serviceaccount:kube-system:kube-proxy"
+    ua = user_agent("kube-proxy")
+    seen = {trace.who(_event(sa, ua, [world.machines[n].ip]), world) for n in ("master", "worker-1", "worker-2")}
+    assert seen == {("kube-proxy", "master", ""), ("kube-proxy", "worker-1", ""), ("kube-proxy", "worker-2", "")}
+    # without a User-Agent or address: the credential alone (one kube-proxy, node unknown)
+    assert trace.who(_event(sa), world) == ("kube-proxy", None, "")
+    # a kubelet's node comes from its credential; its User-Agent changes nothing there
+    assert trace.who(_event("system:node:worker-1", user_agent("kubelet"), ["127.0.0.1"]), world) == \
+        ("kubelet", "worker-1", "")
+    # a controller with its own client names itself
+    cm = user_agent("kube-controller-manager", suffix="system:serviceaccount:kube-system:job-controller")
+    assert trace.who(_event("system:serviceaccount:kube-system:job-controller", cm,
+                            [world.machines["master"].ip]), world) == \
+        ("kube-controller-manager", "master", "job-controller")
+
+
+def test_audit_events_record_user_agent_and_source_ip_of_each_node(cluster):
+    from aivle_k8s.cluster.client import APIClient
+
+    world = cluster.world
+    base = cluster.client
+    sa = "system:serviceaccount:kube-system:kube-proxy"
+    with trace.audit(cluster) as log:
+        for name in ("worker-1", "worker-2"):
+            m = world.machines[name]
+            c = APIClient(world.net, m.netns, base.server, sa, user_agent=user_agent("kube-proxy"))
+            c.list("endpointslices")
+    mine = [e for e in log.events if e.user == sa and e.resource == "endpointslices"]
+    assert [trace.who(e, world) for e in mine] == [("kube-proxy", "worker-1", ""), ("kube-proxy", "worker-2", "")]
+    assert mine[0].as_dict()["userAgent"] == user_agent("kube-proxy")
+    assert mine[0].as_dict()["sourceIPs"] == [world.machines["worker-1"].ip]

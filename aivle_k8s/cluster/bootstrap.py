@@ -52,12 +52,14 @@ def build_cluster(world: Any, *, master: str = "master", workers: Iterable[str] 
         if not s.get("kubeadm"):
             setup.install_kubernetes(m, version)
         machines.append(m)
-    result = kubeadm.init(machines[0], pod_network_cidr=_POD_CIDR[cni])
+    # docker.io brings containerd too: with two CRI sockets kubeadm must be told which one (as in the guide)
+    cri = {"cri_socket": "unix:///var/run/cri-dockerd.sock"} if runtime == "docker" else {}
+    result = kubeadm.init(machines[0], pod_network_cidr=_POD_CIDR[cni], **cri)
     cluster = Cluster(world, machines[0])
     applied = cluster.kubectl(f"apply -f {CNI_URLS[cni]}")
     if applied.exit_code != 0:  # pragma: no cover - a bug, not a user error
         raise RuntimeError(f"installing {cni} failed:\n{applied.output}")
     for m in machines[1:]:
-        kubeadm.join(m, result)
+        kubeadm.join(m, result, **cri)
     world.advance(settle)
     return cluster

@@ -7,6 +7,15 @@ node or a wrong address fail exactly as they would for a real client; then it
 calls the :class:`~aivle_k8s.cluster.apiserver.APIServer` behind the listener
 (the listener object carries it as ``.apiserver``).
 
+Like a real client, an :class:`APIClient` sends more than its credential with every
+request: its ``User-Agent`` (client-go builds it as ``<program>/<version> (linux/amd64)
+kubernetes/<commit>``, plus ``/<suffix>`` such as ``/scheduler`` or the controller's
+service account; see :func:`user_agent`) and its source address (the address of the
+network namespace it runs in: the node's IP, or a pod's). Both travel with the identity
+the API server receives (a :class:`RequestUser`, an ``UserInfo`` with ``.user_agent``
+and ``.source_ips``), so the audit log can record them as ``userAgent`` and
+``sourceIPs``.
+
 An :class:`Informer` is client-go's shared informer in small: it lists a
 resource, then watches from the list's resourceVersion, keeps a local cache
 and calls handlers on add/update/delete. When the watch ends (API server
@@ -20,7 +29,83 @@ from typing import Any, Callable
 
 from ..sim.errors import NetworkError
 
-__all__ = ["APIClient", "Informer", "ServerEndpoint", "object_key"]
+__all__ = ["APIClient", "Informer", "ServerEndpoint", "object_key", "user_agent", "RequestUser",
+           "KUBERNETES_GIT_VERSION"]
+
+#: The Kubernetes release the simulated components are built from (``kubectl version``'s gitVersion).
+KUBERNETES_GIT_VERSION = "v1.30.2"
+#: Release -> git commit (``/version``'s gitCommit); a User-Agent carries its first seven characters.
+_GIT_COMMITS = {"v1.30.2": "39683505b630ff2121012f3c5b16215a1449d5ed"}
+
+
+def _commit_of(version: str) -> str:
+    known = _GIT_COMMITS.get(version)
+    if known is not None:
+        return known[:7]
+    import hashlib  # a release this table does not know: a stable stand-in commit
+
+    return hashlib.sha256(f"kubernetes/{version}".encode()).hexdigest()[:7]
+
+
+def user_agent(program: str, version: str = KUBERNETES_GIT_VERSION, suffix: str = "") -> str:
+    """The User-Agent client-go sends for ``program`` (``rest.DefaultKubernetesUserAgent``, then
+    ``rest.AddUserAgent``'s ``/suffix``).
+
+    >>> user_agent("kube-proxy")
+    'kube-proxy/v1.30.2 (linux/amd64) kubernetes/3968350'
+    >>> user_agent("kube-scheduler", suffix="scheduler")
+    'kube-scheduler/v1.30.2 (linux/amd64) kubernetes/3968350/scheduler'
+    >>> user_agent("kubelet", "1.30.8").split(" ")[0]
+    'kubelet/v1.30.8'
+    """
+    v = str(version).split("-", 1)[0]
+    v = v if v.startswith("v") else f"v{v}"
+    ua = f"{program}/{v} (linux/amd64) kubernetes/{_commit_of(v)}"
+    return f"{ua}/{suffix}" if suffix else ua
+
+
+def _request_user_class() -> type:
+    from .apiserver.auth import UserInfo
+
+    class RequestUser(UserInfo):
+        """The identity of one request as the API server receives it: the credential's ``UserInfo``
+        plus what the connection carries, ``user_agent`` (the User-Agent header) and ``source_ips``
+        (the client's address; the audit event's ``sourceIPs``). Equal to, and authorized exactly
+        like, the plain ``UserInfo``."""
+
+        user_agent = ""
+        source_ips: tuple = ()
+
+        def __new__(cls, info: Any, user_agent: str = "", source_ip: str = "") -> "RequestUser":
+            self = UserInfo.__new__(cls, info.name, info.groups, info.uid)
+            self.user_agent = str(user_agent or "")
+            self.source_ips = (str(source_ip),) if source_ip else ()
+            return self
+
+        @property
+        def source_ip(self) -> str:
+            return self.source_ips[0] if self.source_ips else ""
+
+    return RequestUser
+
+
+_REQUEST_USER: list = []
+
+
+def _request_user() -> type:
+    if not _REQUEST_USER:
+        _REQUEST_USER.append(_request_user_class())
+    return _REQUEST_USER[0]
+
+
+def __getattr__(name: str) -> Any:  # RequestUser is built on first use (the apiserver import stays lazy)
+    if name == "RequestUser":
+        return _request_user()
+    raise AttributeError(name)
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "ip6-localhost", "::1") or host.startswith("127.")
 
 
 class ServerEndpoint:
@@ -57,20 +142,48 @@ class APIClient:
         src: the network namespace the client runs in (a node's, a pod's).
         server: ``https://host:port`` of the API server.
         user: the identity (``"kubernetes-admin"``, ``"system:node:worker-1"``, a ``UserInfo``).
+        user_agent: the ``User-Agent`` it sends (``user_agent("kube-proxy")``); empty: none.
+        source_ip: the address its requests come from; by default the address of ``src``
+            (``127.0.0.1`` when the server is reached over loopback).
     """
 
     VERBS = ("create", "get", "list", "update", "patch", "delete", "delete_collection", "bind", "evict",
              "logs", "exec")
 
-    def __init__(self, net: Any, src: Any, server: str, user: Any):
+    def __init__(self, net: Any, src: Any, server: str, user: Any, *, user_agent: str = "",
+                 source_ip: str | None = None):
         self.net = net
         self.src = src
         self.server = server
         self.host, self.port = _split_server(server)
         self.user = user
+        self.user_agent = str(user_agent or "")
+        self._source_ip = source_ip
+        self._identity: tuple | None = None  # (user, user agent, source ip, RequestUser)
 
     def __repr__(self) -> str:
         return f"<APIClient {self.user} -> {self.server}>"
+
+    @property
+    def source_ip(self) -> str:
+        """The address the API server sees this client's requests come from."""
+        if self._source_ip:
+            return self._source_ip
+        if _is_loopback(self.host):
+            return "127.0.0.1"
+        return (getattr(self.src, "ip", None) if self.src is not None else None) or "127.0.0.1"
+
+    def identity(self) -> Any:
+        """What the API server receives as ``user=`` on every request: a :class:`RequestUser`."""
+        ip = self.source_ip
+        cached = self._identity
+        if cached is not None and cached[0] is self.user and cached[1] == self.user_agent and cached[2] == ip:
+            return cached[3]
+        from .apiserver.auth import user_info
+
+        ident = _request_user()(user_info(self.user), self.user_agent, ip)
+        self._identity = (self.user, self.user_agent, ip, ident)
+        return ident
 
     def apiserver(self) -> Any:
         """The API server this client reaches now (raises the connection error if none)."""
@@ -93,16 +206,24 @@ class APIClient:
             raise AttributeError(verb)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return getattr(self.apiserver(), verb)(*args, user=self.user, **kwargs)
+            server = self.apiserver()
+            return getattr(server, verb)(*args, user=self.identity(), **kwargs)
 
         call.__name__ = verb
         return call
 
     def watch(self, resource: str, namespace: str | None = None, **kwargs: Any) -> Any:
-        return self.apiserver().watch(resource, namespace, user=self.user, **kwargs)
+        server = self.apiserver()
+        return server.watch(resource, namespace, user=self.identity(), **kwargs)
 
     def with_user(self, user: Any) -> "APIClient":
-        return APIClient(self.net, self.src, self.server, user)
+        """The same connection as another identity (same User-Agent and source address)."""
+        return APIClient(self.net, self.src, self.server, user, user_agent=self.user_agent, source_ip=self._source_ip)
+
+    def with_user_agent(self, user_agent: str) -> "APIClient":
+        """The same client sending another User-Agent (``rest.AddUserAgent`` makes one per controller)."""
+        return APIClient(self.net, self.src, self.server, self.user, user_agent=user_agent,
+                         source_ip=self._source_ip)
 
 
 def object_key(obj: dict) -> str:

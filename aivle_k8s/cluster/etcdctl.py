@@ -7,8 +7,17 @@ demands client certificates. Supported, with etcdctl's output shapes:
 
 * ``snapshot save FILE``; ``snapshot status FILE [-w table|json]``;
   ``snapshot restore FILE --data-dir DIR`` (deprecated in etcdctl, prefer etcdutl);
-* ``member list [-w table]``; ``endpoint health``; ``endpoint status [-w table]``;
-* ``get KEY [--prefix] [--keys-only]``; ``put KEY VALUE``; ``del KEY [--prefix]``.
+* ``member list``; ``endpoint health``; ``endpoint status``;
+* ``get KEY [RANGE_END] [--prefix] [--keys-only] [--count-only] [--limit N] [--rev N] [--print-value-only]``;
+  ``put KEY VALUE``; ``del KEY [--prefix]``.
+
+``-w``/``--write-out`` (or ``ETCDCTL_WRITE_OUT``) picks the printer as etcdctl's does:
+``simple`` (the default), ``json`` (the gRPC response as Go's ``encoding/json`` writes it:
+``header`` with ``cluster_id``/``member_id``/``revision``/``raft_term``, keys and values in
+base64, zero values left out), ``fields`` (``"Key" : value`` lines), ``table`` (only for
+member list, endpoint status/health and snapshot status: elsewhere ``table not supported
+as output format``) and ``protobuf`` (the response's wire bytes, for the KV commands). Any
+other value is ``Error: unsupported output format`` (exit code 4), before anything is sent.
 
 ``etcdutl snapshot restore FILE --data-dir DIR`` writes a new data directory on the
 machine that a (restarted) etcd started with ``--data-dir=DIR`` then serves;
@@ -17,8 +26,10 @@ machine that a (restarted) etcd started with ``--data-dir=DIR`` then serves;
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import unicodedata
 from typing import Any
 
 from ..linux.kernel import register_program
@@ -28,6 +39,9 @@ __all__ = ["etcdctl_main", "etcdutl_main"]
 
 VERSION = "3.5.12"
 _TIMEOUT = 5.0  # --command-timeout
+#: cobrautl's exit codes.
+EXIT_ERROR, EXIT_BAD_FEATURE = 1, 4
+FORMATS = ("simple", "json", "fields", "table", "protobuf")
 
 
 def _parse(argv: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -36,7 +50,7 @@ def _parse(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     opts: dict[str, str] = {}
     valued = {"endpoints", "cacert", "cert", "key", "data-dir", "write-out", "w", "name", "initial-cluster",
               "initial-cluster-token", "initial-advertise-peer-urls", "dial-timeout", "command-timeout", "user",
-              "password", "skip-hash-check", "wal-dir"}
+              "password", "skip-hash-check", "wal-dir", "limit", "rev", "sort-by", "order", "consistency"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -56,6 +70,77 @@ def _parse(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     if "w" in opts:
         opts.setdefault("write-out", opts["w"])
     return args, opts
+
+
+def _format(proc: Any, opts: dict[str, str]) -> str | None:
+    """The ``-w`` printer, or None after etcdctl's error (printed) for one it does not have."""
+    fmt = opts.get("write-out") or proc.env.get("ETCDCTL_WRITE_OUT") or "simple"
+    if fmt not in FORMATS:
+        proc.error("Error: unsupported output format\n")
+        return None
+    return fmt
+
+
+def _unsupported(proc: Any, fmt: str) -> int:
+    proc.error(f"Error: {fmt} not supported as output format\n")
+    return EXIT_BAD_FEATURE
+
+
+def _json_line(proc: Any, obj: Any) -> None:
+    """Go's ``json.Marshal`` (compact, ``<>&`` escaped as ``\\u003c`` ...) and a newline."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    proc.write(text + "\n")
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode("ascii")
+
+
+_GO_ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v",
+               ord("\\"): "\\\\", ord('"'): '\\"'}
+
+
+def _goquote(data: bytes | str) -> str:
+    """Go's ``%q`` of a string: printable runes as they are, invalid UTF-8 bytes as ``\\xNN``."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
+    out = ['"']
+    i = 0
+    while i < len(raw):
+        b = raw[i]
+        if b < 0x80:
+            if b in _GO_ESCAPES:
+                out.append(_GO_ESCAPES[b])
+            elif b < 0x20 or b == 0x7F:
+                out.append(f"\\x{b:02x}")
+            else:
+                out.append(chr(b))
+            i += 1
+            continue
+        size = 2 if b >> 5 == 0b110 else 3 if b >> 4 == 0b1110 else 4 if b >> 3 == 0b11110 else 0
+        try:
+            ch = raw[i:i + size].decode("utf-8") if size else ""
+        except UnicodeDecodeError:
+            ch = ""
+        if len(ch) != 1:
+            out.append(f"\\x{b:02x}")
+            i += 1
+            continue
+        cp = ord(ch)
+        if unicodedata.category(ch)[0] in "LMNPS":  # strconv.IsPrint (only the ASCII space among spaces)
+            out.append(ch)
+        elif cp < 0x10000:
+            out.append(f"\\u{cp:04x}")
+        else:
+            out.append(f"\\U{cp:08x}")
+        i += size
+    out.append('"')
+    return "".join(out)
+
+
+def _go_list(items: Any) -> str:
+    """``fmt.Println`` of a []string: ``[a b]``."""
+    return "[" + " ".join(str(x) for x in items) + "]"
 
 
 def _ts(proc: Any) -> str:
@@ -164,6 +249,10 @@ def etcdctl_main(proc):
                    "\tsnapshot status\t\t[deprecated] Gets backend snapshot status of a given file\n")
         return 0
     cmd = args[0]
+    fmt = _format(proc, opts)
+    if fmt is None:
+        return EXIT_BAD_FEATURE
+    opts["write-out"] = fmt
     if cmd == "snapshot":
         sub = args[1] if len(args) > 1 else ""
         if sub == "save":
@@ -240,10 +329,15 @@ def _snapshot_status(proc: Any, args: list[str], opts: dict[str, str]) -> int:
         proc.error(f"Error: {e.message}\n")
         return 1
     fmt = opts.get("write-out", "simple")
+    if fmt == "protobuf":
+        return _unsupported(proc, fmt)
     if fmt == "table":
         proc.write(st.table())
         if not st.table().endswith("\n"):
             proc.write("\n")
+    elif fmt == "fields":
+        proc.write(f'"Hash" : {int(st.hash, 16)}\n"Revision" : {st.revision}\n"Keys" : {st.total_keys}\n'
+                   f'"Size" : {st.total_size}\n')
     elif fmt == "json":
         proc.write(json.dumps({"hash": int(st.hash, 16), "revision": st.revision, "totalKey": st.total_keys,
                                "totalSize": st.total_size}, separators=(",", ":")) + "\n")
@@ -296,6 +390,71 @@ def _snapshot_restore(proc: Any, args: list[str], opts: dict[str, str]) -> int:
     return 0
 
 
+def _ids(proc: Any, conn: _Conn) -> tuple[int, int, int, str]:
+    """``(cluster_id, member_id, raft_term, name)`` of the member behind ``conn``."""
+    p = _etcd_process(proc, conn.endpoint) or _etcd_anywhere(proc, conn.endpoint)
+    name = _flags_of(p).get("name", getattr(conn.endpoint, "name", "default"))
+    mid = getattr(conn.store, "member_id", "") or _member_id(name)
+    cid = getattr(conn.store, "cluster_id", "")
+    cluster_id = int(cid, 16) if isinstance(cid, str) and cid else _cluster_id(name)
+    term = int(getattr(conn.store, "raft_term", 0) or 2)  # a lone member elects itself at term 2
+    return cluster_id, int(mid, 16), term, name
+
+
+def _header(ids: tuple, revision: int = 0) -> dict:
+    """A ``ResponseHeader`` as ``encoding/json`` writes it (zero fields left out)."""
+    h = {"cluster_id": ids[0], "member_id": ids[1], "revision": revision, "raft_term": ids[2]}
+    return {k: v for k, v in h.items() if v}
+
+
+def _fields_header(proc: Any, ids: tuple, revision: int = 0) -> None:
+    proc.write(f'"ClusterID" : {ids[0]}\n"MemberID" : {ids[1]}\n"Revision" : {revision}\n"RaftTerm" : {ids[2]}\n')
+
+
+def _kv_json(kv: Any) -> dict:
+    d = {"key": _b64(kv.key), "create_revision": kv.create_revision, "mod_revision": kv.mod_revision,
+         "version": kv.version, "value": _b64(kv.value), "lease": getattr(kv, "lease", 0)}
+    return {k: v for k, v in d.items() if v}
+
+
+def _fields_kv(proc: Any, kv: Any, pfx: str = "") -> None:
+    proc.write(f'"{pfx}Key" : {_goquote(kv.key)}\n"{pfx}CreateRevision" : {kv.create_revision}\n'
+               f'"{pfx}ModRevision" : {kv.mod_revision}\n"{pfx}Version" : {kv.version}\n'
+               f'"{pfx}Value" : {_goquote(kv.value)}\n"{pfx}Lease" : {getattr(kv, "lease", 0)}\n')
+
+
+# protobuf wire format (``-w protobuf``): proto3, zero scalars left out
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    n &= (1 << 64) - 1
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _pb_int(num: int, v: int) -> bytes:
+    return _varint(num << 3) + _varint(int(v)) if v else b""
+
+
+def _pb_bytes(num: int, b: bytes, keep_empty: bool = False) -> bytes:
+    return _varint(num << 3 | 2) + _varint(len(b)) + b if (b or keep_empty) else b""
+
+
+def _pb_header(ids: tuple, revision: int) -> bytes:
+    return _pb_bytes(1, _pb_int(1, ids[0]) + _pb_int(2, ids[1]) + _pb_int(3, revision) + _pb_int(4, ids[2]),
+                     keep_empty=True)
+
+
+def _pb_kv(kv: Any) -> bytes:
+    return (_pb_bytes(1, kv.key) + _pb_int(2, kv.create_revision) + _pb_int(3, kv.mod_revision)
+            + _pb_int(4, kv.version) + _pb_bytes(5, kv.value) + _pb_int(6, getattr(kv, "lease", 0)))
+
+
 def _member_list(proc: Any, conn: _Conn, opts: dict[str, str]) -> int:
     p = _etcd_process(proc, conn.endpoint) or _etcd_anywhere(proc, conn.endpoint)
     f = _flags_of(p)
@@ -304,12 +463,28 @@ def _member_list(proc: Any, conn: _Conn, opts: dict[str, str]) -> int:
     client = f.get("advertise-client-urls", "http://localhost:2379")
     mid = getattr(conn.store, "member_id", "") or _member_id(name)
     fmt = opts.get("write-out", "simple")
+    ids = _ids(proc, conn)
     if fmt == "table":
         from .etcd import _table
 
         out = _table(["ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"],
                      [[mid, "started", name, peer, client, "false"]])
         proc.write(out if out.endswith("\n") else out + "\n")
+    elif fmt == "json":
+        _json_line(proc, {"header": _header(ids), "members": [
+            {"ID": int(mid, 16), "name": name, "peerURLs": peer.split(","), "clientURLs": client.split(",")}]})
+    elif fmt == "fields":
+        _fields_header(proc, ids)
+        proc.write(f'"ID" : {int(mid, 16)}\n"Name" : {_goquote(name)}\n'
+                   + "".join(f'"PeerURL" : {_goquote(u)}\n' for u in peer.split(","))
+                   + "".join(f'"ClientURL" : {_goquote(u)}\n' for u in client.split(","))
+                   + '"IsLearner" : false\n\n')
+    elif fmt == "protobuf":
+        member = (_pb_int(1, int(mid, 16)) + _pb_bytes(2, name.encode())
+                  + b"".join(_pb_bytes(3, u.encode()) for u in peer.split(","))
+                  + b"".join(_pb_bytes(4, u.encode()) for u in client.split(",")))
+        hdr = _pb_bytes(1, _pb_int(1, ids[0]) + _pb_int(2, ids[1]) + _pb_int(4, ids[2]), keep_empty=True)
+        proc.write(hdr + _pb_bytes(2, member, keep_empty=True))
     else:
         proc.write(f"{mid}, started, {name}, {peer}, {client}, false\n")
     return 0
@@ -326,65 +501,167 @@ def _etcd_anywhere(proc: Any, endpoint: Any) -> Any:
 
 def _endpoint(proc: Any, conn: _Conn, args: list[str], opts: dict[str, str]) -> int:
     sub = args[0] if args else ""
+    fmt = opts.get("write-out", "simple")
     if sub == "health":
+        if fmt == "protobuf":
+            return _unsupported(proc, fmt)
+        took = "8.61432ms"
         try:
             conn.store.get("health")
+            error = ""
         except AivleError as e:
-            proc.write(f"{conn.url} is unhealthy: failed to commit proposal: {e.message}\n")
+            error = f"failed to commit proposal: {e.message}"
+        if fmt == "json":
+            row: dict = {"endpoint": conn.url, "health": not error, "took": took}
+            if error:
+                row["error"] = error
+            _json_line(proc, [row])
+        elif fmt == "table":
+            from .etcd import _table
+
+            out = _table(["ENDPOINT", "HEALTH", "TOOK", "ERROR"], [[conn.url, str(not error).lower(), took, error]])
+            proc.write(out if out.endswith("\n") else out + "\n")
+        elif fmt == "fields":
+            proc.write(f'"Endpoint" : {_goquote(conn.url)}\n"Health" : {str(not error).lower()}\n'
+                       f'"Took" : {took}\n"Error" : {error}\n\n')
+        elif error:
+            proc.write(f"{conn.url} is unhealthy: {error}\n")
+        else:
+            proc.write(f"{conn.url} is healthy: successfully committed proposal: took = {took}\n")
+        if error:
             proc.error("Error: unhealthy cluster\n")
             return 1
-        proc.write(f"{conn.url} is healthy: successfully committed proposal: took = 8.61432ms\n")
         return 0
     if sub == "status":
         from .etcd import _human_bytes, _table
 
-        p = _etcd_process(proc, conn.endpoint) or _etcd_anywhere(proc, conn.endpoint)
-        name = _flags_of(p).get("name", "default")
-        mid = getattr(conn.store, "member_id", "") or _member_id(name)
-        rev = conn.store.revision
-        row = [conn.url, mid, VERSION, _human_bytes(conn.store.db_size), "true", "false", "2", str(rev), str(rev), ""]
-        if opts.get("write-out") == "table":
-            out = _table(["ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM",
-                          "RAFT INDEX", "RAFT APPLIED INDEX", "ERRORS"], [row])
-            proc.write(out if out.endswith("\n") else out + "\n")
+        if fmt == "protobuf":
+            return _unsupported(proc, fmt)
+        ids = _ids(proc, conn)
+        mid = format(ids[1], "x")
+        store = conn.store
+        rev = store.revision
+        raft_index = rev  # every write is one Raft entry here
+        errors = [str(a) for a in (store.alarm_list() if hasattr(store, "alarm_list") else [])]
+        size, in_use = int(store.db_size), int(getattr(store, "db_size_in_use", store.db_size))
+        if fmt == "json":
+            status = {"header": _header(ids, rev), "version": VERSION, "dbSize": size, "leader": ids[1],
+                      "raftIndex": raft_index, "raftTerm": ids[2], "raftAppliedIndex": raft_index,
+                      "errors": errors, "dbSizeInUse": in_use}
+            _json_line(proc, [{"Endpoint": conn.url, "Status": {k: v for k, v in status.items() if v}}])
+        elif fmt == "fields":
+            _fields_header(proc, ids, rev)
+            proc.write(f'"Version" : {_goquote(VERSION)}\n"DBSize" : {size}\n"Leader" : {ids[1]}\n'
+                       f'"IsLearner" : false\n"RaftIndex" : {raft_index}\n"RaftTerm" : {ids[2]}\n'
+                       f'"RaftAppliedIndex" : {raft_index}\n"Errors" : {_go_list(errors)}\n'
+                       f'"Endpoint" : {_goquote(conn.url)}\n\n')
         else:
-            proc.write(", ".join(row[:9]) + ", \n")
+            row = [conn.url, mid, VERSION, _human_bytes(size), "true", "false", str(ids[2]), str(raft_index),
+                   str(raft_index), ", ".join(errors)]
+            if fmt == "table":
+                out = _table(["ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM",
+                              "RAFT INDEX", "RAFT APPLIED INDEX", "ERRORS"], [row])
+                proc.write(out if out.endswith("\n") else out + "\n")
+            else:
+                proc.write(", ".join(row) + "\n")
         return 0
     proc.error(f'Error: unknown command "{sub}" for "etcdctl endpoint"\n')
     return 1
 
 
+def _int_opt(opts: dict[str, str], name: str) -> int | None:
+    raw = opts.get(name)
+    if raw is None:
+        return None
+    return int(raw)
+
+
 def _kv(proc: Any, conn: _Conn, cmd: str, args: list[str], opts: dict[str, str]) -> int:
     store = conn.store
+    fmt = opts.get("write-out", "simple")
+    if fmt == "table":
+        return _unsupported(proc, fmt)
     try:
         if cmd == "put":
             if len(args) != 2:
                 proc.error("Error: put command needs 1 argument and input from stdin or 2 arguments\n")
                 return 1
             store.put(args[0], args[1])
-            proc.write("OK\n")
-            return 0
+            return _print_write(proc, conn, fmt, None)
         if cmd == "del":
             if not args:
                 proc.error("Error: del command needs one argument as key and an optional argument as range_end\n")
                 return 1
-            proc.write(f"{store.delete(args[0], prefix='prefix' in opts)}\n")
-            return 0
+            deleted = store.delete(args[0], prefix="prefix" in opts, range_end=args[1] if len(args) > 1 else None)
+            return _print_write(proc, conn, fmt, deleted)
         if not args:
             proc.error("Error: get command needs one argument as key and an optional argument as range_end\n")
             return 1
+        try:
+            limit, rev = _int_opt(opts, "limit"), _int_opt(opts, "rev")
+        except ValueError:
+            bad = "limit" if not str(opts.get("limit", "0")).lstrip("-").isdigit() else "rev"
+            proc.error(f'Error: invalid argument "{opts[bad]}" for "--{bad}" flag: strconv.ParseInt: parsing '
+                       f'"{opts[bad]}": invalid syntax\n')
+            return 1
         keys_only = "keys-only" in opts
         resp = store.get(args[0], prefix="prefix" in opts, range_end=args[1] if len(args) > 1 else None,
-                         keys_only=keys_only, count_only="count-only" in opts)
+                         revision=rev or None, limit=limit or None, keys_only=keys_only,
+                         count_only="count-only" in opts)
     except AivleError as e:
         proc.error(f"Error: {e.message}\n")
         return 1
+    header_rev = resp.header.revision if resp.header is not None else store.revision
+    if fmt in ("json", "fields", "protobuf"):
+        ids = _ids(proc, conn)
+        if fmt == "json":
+            out: dict = {"header": _header(ids, header_rev)}
+            if resp.kvs:
+                out["kvs"] = [_kv_json(kv) for kv in resp.kvs]
+            if resp.more:
+                out["more"] = True
+            if resp.count:
+                out["count"] = resp.count
+            _json_line(proc, out)
+        elif fmt == "fields":
+            _fields_header(proc, ids, header_rev)
+            for kv in resp.kvs:
+                _fields_kv(proc, kv)
+            proc.write(f'"More" : {str(bool(resp.more)).lower()}\n"Count" : {resp.count}\n')
+        else:
+            proc.write(_pb_header(ids, header_rev) + b"".join(_pb_bytes(2, _pb_kv(kv), keep_empty=True)
+                                                             for kv in resp.kvs)
+                       + _pb_int(3, int(bool(resp.more))) + _pb_int(4, resp.count))
+        return 0
     if "count-only" in opts:
         proc.write(f"{resp.count}\n")
         return 0
+    value_only = "print-value-only" in opts
     for kv in resp.kvs:
-        proc.write(_kv_text(kv.key) + "\n")
+        if not value_only:
+            proc.write(_kv_text(kv.key) + "\n")
         proc.write("\n" if keys_only else _kv_text(kv.value) + "\n")
+    return 0
+
+
+def _print_write(proc: Any, conn: _Conn, fmt: str, deleted: int | None) -> int:
+    """What ``put`` (``deleted`` None) or ``del`` prints in each format."""
+    if fmt == "simple":
+        proc.write("OK\n" if deleted is None else f"{deleted}\n")
+        return 0
+    ids = _ids(proc, conn)
+    rev = conn.store.revision
+    if fmt == "json":
+        out: dict = {"header": _header(ids, rev)}
+        if deleted:
+            out["deleted"] = deleted
+        _json_line(proc, out)
+    elif fmt == "fields":
+        _fields_header(proc, ids, rev)
+        if deleted is not None:
+            proc.write(f'"Deleted" : {deleted}\n')
+    else:
+        proc.write(_pb_header(ids, rev) + (_pb_int(2, deleted) if deleted else b""))
     return 0
 
 
@@ -396,6 +673,10 @@ def etcdutl_main(proc):
     if "version" in opts or args[:1] == ["version"]:
         proc.write(f"etcdutl version: {VERSION}\nAPI version: 3.5\n")
         return 0
+    fmt = _format(proc, opts)
+    if fmt is None:
+        return EXIT_BAD_FEATURE
+    opts["write-out"] = fmt
     if args[:1] == ["snapshot"] and len(args) > 1 and args[1] == "restore":
         return _snapshot_restore(proc, args[2:], opts)
     if args[:1] == ["snapshot"] and len(args) > 1 and args[1] == "status":

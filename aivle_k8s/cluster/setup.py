@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..sim.errors import AivleError, InvalidInput
+from . import runtimes as _runtimes  # noqa: F401  (registers cri-dockerd / crio and their package hooks)
 
 __all__ = ["SetupError", "RUNTIMES", "KUBERNETES_VERSIONS", "prepare", "install_runtime", "install_kubernetes",
            "status", "guide"]
@@ -72,6 +73,11 @@ def guide(step: str, *, runtime: str = "containerd", version: str = "1.30") -> l
         if runtime == "docker":
             return [
                 "sudo apt-get update && sudo apt-get install -y docker.io",
+                # the kubelet uses the systemd cgroup driver (kubeadm's default): Docker must too
+                "sudo mkdir -p /etc/docker",
+                "printf '{\\n  \"exec-opts\": [\"native.cgroupdriver=systemd\"]\\n}\\n'"
+                " | sudo tee /etc/docker/daemon.json",
+                "sudo systemctl restart docker",
                 "curl -fsSLO https://github.com/Mirantis/cri-dockerd/releases/download/v0.3.14/"
                 "cri-dockerd_0.3.14.3-0.ubuntu-jammy_amd64.deb",
                 "sudo dpkg -i cri-dockerd_0.3.14.3-0.ubuntu-jammy_amd64.deb",

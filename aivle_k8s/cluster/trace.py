@@ -9,7 +9,10 @@ really happened:
 * the API server's **audit events** (an in-memory audit backend is attached for
   the duration): each request's verb, REST path, authenticated user, the
   authorizer's decision, the phase that refused it, the etcd revision it wrote.
-  The component is named from its credential (``kubernetes-admin`` -> kubectl,
+  The component is named from the request's User-Agent when it sent one
+  (``kube-proxy/v1.30.2 (linux/amd64) kubernetes/3968350``), and the node from
+  its source address (so the kube-proxies of three nodes are three actors);
+  otherwise from its credential (``kubernetes-admin`` -> kubectl,
   ``system:kube-scheduler``, ``system:node:worker-1`` -> that node's kubelet) and
   the controller from what it wrote (a ReplicaSet owned by a Deployment comes
   from the deployment-controller, a Pod owned by a ReplicaSet from the
@@ -56,7 +59,7 @@ from ..sim.errors import AivleError, InvalidInput
 
 __all__ = ["follow", "Trace", "Step", "explain_scheduling", "SchedulingExplanation", "cluster_of", "audit",
            "COMPONENTS", "MASTER_COMPONENTS", "WORKER_COMPONENTS", "etcd_revision", "etcd_get", "load_manifest",
-           "WORKLOAD_KINDS"]
+           "WORKLOAD_KINDS", "who", "component_of_user_agent"]
 
 #: Every component a trace can name, master first, in the order a request usually meets them.
 MASTER_COMPONENTS = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
@@ -136,6 +139,66 @@ def etcd_get(cluster_or_world: Any, key: str) -> dict | None:
         value = raw
     return {"key": str(key), "create_revision": int(kv.create_revision), "mod_revision": int(kv.mod_revision),
             "version": int(kv.version), "value": value}
+
+
+#: User-Agent programs -> the component a trace names (anything else keeps its own name).
+_UA_PROGRAMS = {"kubectl": "kubectl", "kube-apiserver": "kube-apiserver", "kube-scheduler": "kube-scheduler",
+                "kube-controller-manager": "kube-controller-manager", "kubelet": "kubelet",
+                "kube-proxy": "kube-proxy", "kubeadm": "kubeadm"}
+
+
+def component_of_user_agent(ua: str) -> tuple[str, str]:
+    """``(component, actor)`` from a client-go User-Agent (``program/version (os/arch) kubernetes/commit[/suffix]``):
+    the actor is what ``rest.AddUserAgent`` appended (``scheduler``; a controller's service account becomes
+    its name). ``("", "")`` when there is no User-Agent.
+
+    >>> component_of_user_agent("kube-proxy/v1.30.2 (linux/amd64) kubernetes/3968350")
+    ('kube-proxy', '')
+    >>> component_of_user_agent("kube-controller-manager/v1.30.2 (linux/amd64) kubernetes/3968350/"
+    ...                         "system:serviceaccount:kube-system:replicaset-controller")
+    ('kube-controller-manager', 'replicaset-controller')
+    """
+    ua = str(ua or "").strip()
+    if not ua:
+        return "", ""
+    program = ua.split("/", 1)[0].split(" ", 1)[0]
+    actor = ""
+    head, sep, tail = ua.partition(" kubernetes/")
+    if sep and "/" in tail:
+        actor = tail.split("/", 1)[1]
+        if actor.startswith("system:serviceaccount:"):
+            actor = actor.rsplit(":", 1)[-1]
+    return _UA_PROGRAMS.get(program, program), actor
+
+
+def _node_of_ip(world: Any, ip: str) -> str | None:
+    if not ip or ip.startswith("127.") or world is None:
+        return None
+    net = getattr(world, "net", None)
+    if net is None:
+        return None
+    try:
+        ns = net.owner(ip)
+    except Exception:  # noqa: BLE001 - an address nobody owns any more
+        return None
+    return getattr(ns, "node", None) if ns is not None else None
+
+
+def who(event: Any, world: Any = None) -> tuple[str, str | None, str]:
+    """``(component, node, actor)`` of an audit event: from its User-Agent and source address when the
+    client sent them (a kube-proxy on worker-1 is ``("kube-proxy", "worker-1", "")``), else from its
+    credential (``system:node:worker-1`` is the kubelet of worker-1; a service account is its program,
+    on an unknown node)."""
+    comp, actor = component_of_user_agent(getattr(event, "user_agent", "") or "")
+    if not comp:
+        comp = event.component
+    node = getattr(event, "node", None)
+    if node is None:
+        for ip in getattr(event, "source_ips", None) or ():
+            node = _node_of_ip(world, str(ip))
+            if node is not None:
+                break
+    return comp, node, actor
 
 
 class audit:
@@ -807,7 +870,7 @@ class _Recorder:
         self.trace.all_requests.append(e)
         if e.dry_run:
             return
-        if e.component == "kubectl" and e.user in _ADMIN_USERS and self.in_action:
+        if self._who(e)[0] == "kubectl" and e.user in _ADMIN_USERS and self.in_action:
             self._kubectl(e)
             return
         if e.verb not in ("create", "update", "patch", "delete", "deletecollection") or not self._related(e):
@@ -820,13 +883,14 @@ class _Recorder:
         FailedScheduling Event: replay the scheduler's plugins on this moment."""
         if e.dry_run:
             return
-        if e.verb in ("update", "patch") and e.component != "kubectl" and e.resource != "events" \
+        comp = self._who(e)[0]
+        if e.verb in ("update", "patch") and comp != "kubectl" and e.resource != "events" \
                 and self._related(e):
             try:
                 self.before[e.audit_id] = self.api.get(e.resource, e.name, e.namespace or None, user=self._system())
             except AivleError:
                 pass
-        if e.component != "kube-scheduler":
+        if comp != "kube-scheduler":
             return
         pod_name, ns = "", e.namespace
         if e.resource == "pods" and e.subresource == "binding":
@@ -844,6 +908,9 @@ class _Recorder:
             self.pending_explain[e.audit_id] = _explain_with(self.api, pod)
         except (StatusError, AivleError):
             pass
+
+    def _who(self, e: Any) -> tuple[str, str | None, str]:
+        return who(e, self.world)
 
     # -- relatedness ----------------------------------------------------------------------------------
     def _related(self, e: Any) -> bool:
@@ -1015,7 +1082,7 @@ class _Recorder:
 
     # -- the other components' writes ------------------------------------------------------------------
     def _component_write(self, e: Any) -> None:
-        comp = e.component
+        comp, where, _actor = self._who(e)
         obj = e.response_object if isinstance(e.response_object, dict) else (
             e.request_object if isinstance(e.request_object, dict) else {})
         if e.resource == "events":
@@ -1033,7 +1100,7 @@ class _Recorder:
         elif comp == "kube-controller-manager":
             self._controller(e, obj)
         else:
-            node = e.node or self.master
+            node = where or self.master
             self.emit(comp if comp in COMPONENTS else "kube-apiserver", node,
                       f"{e.verb} {e.resource}/{e.name} ({e.user})", audit=e, ok=e.ok, kind="write")
         if e.ok:
@@ -1043,19 +1110,22 @@ class _Recorder:
     def _hub(self, e: Any) -> None:
         """Every write goes through the API server to etcd: one line each."""
         sub = f"/{e.subresource}" if e.subresource else ""
+        comp, where, _actor = self._who(e)
+        source = f"{comp} on {where}" if where and comp not in _CONTROL_PLANE else comp
         if e.ok:
             self.emit("kube-apiserver", self.master,
                       f"{e.verb} {e.resource}{sub} {e.namespace + '/' if e.namespace else ''}{e.name} "
-                      f"from {e.component}: {e.status_text}", actor="", audit=e, kind="apiserver",
+                      f"from {source}: {e.status_text}", actor="", audit=e, kind="apiserver",
                       details=[f"user {e.user}", e.authorization_reason or "authorized",
                                "admitted and validated"])
             self._etcd(e)
         else:
             self.emit("kube-apiserver", self.master,
-                      f"{e.verb} {e.resource}{sub} {e.name} from {e.component} refused: {e.status_text}",
+                      f"{e.verb} {e.resource}{sub} {e.name} from {source} refused: {e.status_text}",
                       audit=e, ok=False, kind="apiserver", details=[e.message])
 
     def _controller(self, e: Any, obj: dict) -> None:
+        ua_actor = self._who(e)[2]
         owners = _owners(obj)
         owner = next((r for r in owners if r.get("controller")), owners[0] if owners else None)
         okind = (owner or {}).get("kind", "")
@@ -1070,6 +1140,8 @@ class _Recorder:
                  "endpointslices": "endpointslice-controller",
                  "daemonsets": "daemonset-controller",
                  "jobs": "job-controller"}.get(e.resource, "kube-controller-manager")
+        if ua_actor:  # the controller named itself in its User-Agent (its own client, as real ones have)
+            actor = ua_actor
         spec = obj.get("spec") or {}
         details: list[str] = []
         if e.resource == "endpoints":
@@ -1133,7 +1205,7 @@ class _Recorder:
                     rec["node"] = target
 
     def _kubelet(self, e: Any, obj: dict) -> None:
-        node = e.node or "?"
+        node = self._who(e)[1] or "?"
         if e.resource == "pods" and e.subresource == "status":
             st = obj.get("status") or {}
             conds = {c.get("type"): c.get("status") for c in st.get("conditions") or [] if isinstance(c, dict)}
@@ -1163,7 +1235,7 @@ class _Recorder:
                 return
         about = f"{inv.get('kind', '')}/{inv.get('name', '')}"
         if comp == "kubelet":
-            node = src.get("host") or e.node or "?"
+            node = src.get("host") or self._who(e)[1] or "?"
             self.emit("kubelet", node, f"{message} (Event {reason})", actor="", source="event",
                       ok=typ != "Warning", audit=e, kind="event", details=[f"Event {typ} {reason} on {about}"])
             return

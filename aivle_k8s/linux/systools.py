@@ -349,14 +349,23 @@ def curl(proc) -> Gen:
         verbose = opts.get("v")
         resp = None
         error = None
+        h2, p2 = host, port
         while True:
             try:
                 sch, h2, p2, path2 = parse_url(current)
                 if verbose:
-                    proc.error(f"*   Trying {h2}:{p2}...\n> {method} {path2} HTTP/1.1\n> Host: {h2}\n"
-                               f"> User-Agent: curl/7.81.0\n> Accept: */*\n>\n")
+                    try:
+                        addr = net.network.resolve(net, h2)
+                    except NetworkError:
+                        addr = None
+                    if addr is not None:
+                        proc.error(f"*   Trying {addr}:{p2}...\n")
                 full = f"{sch}://{h2}:{p2}{path2}"
                 resp = request(net.network, net, method if method != "HEAD" else "HEAD", full, body, headers)
+                if verbose:
+                    proc.error(f"* Connected to {h2} ({addr}) port {p2} (#0)\n> {method} {path2} HTTP/1.1\n"
+                               f"> Host: {h2 if p2 in (80, 443) else f'{h2}:{p2}'}\n"
+                               f"> User-Agent: curl/7.81.0\n> Accept: */*\n>\n")
             except NetworkError as e:
                 error = e
                 break
@@ -380,20 +389,35 @@ def curl(proc) -> Gen:
         if error is not None:
             reason = getattr(error, "reason", "")
             if reason == "resolve":
-                status = _curl_fail(proc, opts, 6, f"Could not resolve host: {host}")
-            elif reason == "timeout":
-                limit = float(opts.get("_ct") or opts.get("m") or 127)
-                yield proc.sleep(limit)
-                status = _curl_fail(proc, opts, 28, f"Connection timed out after {int(limit * 1000) + 1} milliseconds")
+                code, message = 6, f"Could not resolve host: {h2}"
+            elif reason in ("timeout", "unreachable"):
+                # nobody answers ARP for the address (machine off, link cut): the kernel gives up after
+                # about 3 s (EHOSTUNREACH), unless curl's own --connect-timeout / --max-time ends it first
+                limit = _curl_limit(opts)
+                if limit is not None and limit < _ARP_GIVE_UP:
+                    yield proc.sleep(limit)
+                    code, message = 28, f"Connection timed out after {int(limit * 1000) + 1} milliseconds"
+                else:
+                    yield proc.sleep(_ARP_GIVE_UP)
+                    code, message = 7, (f"Failed to connect to {h2} port {p2} after {int(_ARP_GIVE_UP * 1000)} ms: "
+                                        f"No route to host")
+                    if verbose:
+                        proc.error(f"* connect to {_curl_ip(net, h2)} port {p2} failed: No route to host\n")
             elif reason == "redirects":
-                status = _curl_fail(proc, opts, 47, error.message)
+                code, message = 47, error.message
             elif reason == "protocol":
-                status = _curl_fail(proc, opts, 1, error.message)
+                code, message = 1, error.message
             elif isinstance(error, InvalidInput):
-                status = _curl_fail(proc, opts, 3, error.message)
+                code, message = 3, error.message
             else:
-                status = _curl_fail(proc, opts, 7, f"Failed to connect to {host} port {port} after 0 ms: "
-                                                   f"Couldn't connect to server")
+                code, message = 7, f"Failed to connect to {h2} port {p2} after 0 ms: Connection refused"
+                if verbose:
+                    proc.error(f"* connect to {_curl_ip(net, h2)} port {p2} failed: Connection refused\n")
+            if verbose:
+                proc.error(f"* {message}\n* Closing connection 0\n")
+            status = _curl_fail(proc, opts, code, message)
+            if opts.get("w"):  # --write-out is written even when no response came (http_code 000)
+                proc.write(_curl_write_out(opts["w"], None, current, 0, exitcode=code, errormsg=message))
             continue
         assert resp is not None
         if verbose:
@@ -403,7 +427,10 @@ def curl(proc) -> Gen:
             f"{k}: {v}\r\n" for k, v in resp.headers.items()) + "\r\n"
         failed = (opts.get("f") or opts.get("_fwb")) and resp.status >= 400
         if failed and not opts.get("_fwb"):
-            status = _curl_fail(proc, opts, 22, f"The requested URL returned error: {resp.status}")
+            message = f"The requested URL returned error: {resp.status}"
+            status = _curl_fail(proc, opts, 22, message)
+            if opts.get("w"):
+                proc.write(_curl_write_out(opts["w"], resp, current, 0, exitcode=22, errormsg=message))
             continue
         if method == "HEAD" or opts.get("I"):
             payload = head_text.encode()
@@ -448,11 +475,41 @@ def curl(proc) -> Gen:
     return status
 
 
-def _curl_write_out(fmt: str, resp, url: str, size: int) -> str:
-    values = {"http_code": f"{resp.status:03d}", "response_code": f"{resp.status:03d}",
-              "size_download": str(size), "content_type": resp.header("Content-Type") or "",
-              "url_effective": url, "http_version": "1.1", "time_total": "0.001000", "num_redirects": "0",
-              "redirect_url": resp.header("Location") or "", "size_header": "0", "exitcode": "0"}
+#: Seconds before Linux gives up resolving a neighbour that never answers ARP (3 probes, 1 s apart, plus
+#: the queueing of the first): connect() then fails with EHOSTUNREACH, "No route to host".
+_ARP_GIVE_UP = 3.069
+
+
+def _curl_limit(opts) -> float | None:
+    """The connect-phase time limit from ``--connect-timeout`` / ``-m``/``--max-time`` (the smaller), or None."""
+    limits = []
+    for key in ("_ct", "m"):
+        raw = opts.get(key)
+        if raw:
+            try:
+                limits.append(float(raw))
+            except ValueError:
+                continue
+    limits = [v for v in limits if v > 0]
+    return min(limits) if limits else None
+
+
+def _curl_ip(net, host: str) -> str:
+    try:
+        return net.network.resolve(net, host)
+    except NetworkError:
+        return host
+
+
+def _curl_write_out(fmt: str, resp, url: str, size: int, *, exitcode: int = 0, errormsg: str = "") -> str:
+    """``-w FORMAT``: ``%{http_code}`` and friends; with no response (``resp`` None) the code is ``000``."""
+    code = f"{resp.status:03d}" if resp is not None else "000"
+    header = (lambda name: resp.header(name) or "") if resp is not None else (lambda name: "")
+    values = {"http_code": code, "response_code": code,
+              "size_download": str(size), "content_type": header("Content-Type"),
+              "url_effective": url, "http_version": "1.1" if resp is not None else "0",
+              "time_total": "0.001000", "num_redirects": "0", "redirect_url": header("Location"),
+              "size_header": "0", "exitcode": str(exitcode), "errormsg": errormsg}
     out = re.sub(r"%\{([a-z_]+)\}", lambda m: values.get(m.group(1), ""), fmt)
     return out.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r")
 

@@ -105,11 +105,6 @@ CRI_DOCKERD = "unix:///var/run/cri-dockerd.sock"
 RUNTIME_LABELS = {"containerd": "containerd", "cri-o": "CRI-O", "docker": "Docker Engine + cri-dockerd"}
 _KUBECONFIG_LINES = ["mkdir -p $HOME/.kube", f"sudo cp -f {ADMIN_CONF} $HOME/.kube/config",
                      "sudo chown $(id -u):$(id -g) $HOME/.kube/config"]
-_DOCKER_CGROUP_LINES = [
-    # the kubelet uses the systemd cgroup driver (kubeadm's default): Docker must too
-    "printf '{\\n  \"exec-opts\": [\"native.cgroupdriver=systemd\"]\\n}\\n' | sudo tee /etc/docker/daemon.json",
-    "sudo systemctl restart docker",
-]
 _TRAILER = "To see the stack trace of this error execute with --v=5 or higher"
 
 
@@ -418,8 +413,6 @@ class ClusterBuilder(ActionWidget):
         if current and current != runtime:
             raise Conflict(f"{m.name} already has {RUNTIME_LABELS.get(current, current)} as its container runtime: "
                            f"one runtime per machine (kubeadm would find two CRI sockets)")
-        if runtime == "docker":
-            lines = lines + _DOCKER_CGROUP_LINES
         self._plan(f"from aivle_k8s.cluster import setup\nsetup.install_runtime({_var(m.name)}, {runtime!r})",
                    [(m, ln) for ln in lines])
         return StepResult("install_runtime", m.name, lines, self._type(m, lines))

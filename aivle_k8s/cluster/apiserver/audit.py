@@ -144,6 +144,8 @@ class AuditEvent:
     request_object: Any = None
     response_object: Any = None
     annotations: dict = field(default_factory=dict)
+    user_agent: str = ""
+    source_ips: tuple = ()
 
     @property
     def component(self) -> str:
@@ -184,6 +186,10 @@ class AuditEvent:
                      "stage": self.stage, "requestURI": self.request_uri, "verb": self.verb,
                      "user": {"username": self.user, "groups": list(self.groups)},
                      "objectRef": {k: v for k, v in ref.items() if v is not None}}
+        if self.source_ips:
+            out["sourceIPs"] = list(self.source_ips)
+        if self.user_agent:
+            out["userAgent"] = self.user_agent
         if self.code is not None:
             out["responseStatus"] = {"metadata": {}, "code": self.code}
             if not self.ok:
@@ -415,7 +421,9 @@ def run_audited(server: Any, method: str, fn: Callable[..., Any], args: tuple, k
                            kind=info.kind if info is not None else d.get("kind", ""),
                            namespace=d["namespace"], name=d["name"], user=u.name, groups=tuple(u.groups),
                            request_uri=request_uri(info, d["namespace"], name, d["subresource"], query),
-                           revision_before=_revision(server), dry_run=bool(kwargs.get("dry_run")))
+                           revision_before=_revision(server), dry_run=bool(kwargs.get("dry_run")),
+                           user_agent=getattr(u, "user_agent", "") or "",
+                           source_ips=tuple(getattr(u, "source_ips", ()) or ()))
         writes = verb in WRITE_VERBS
         if writes:
             event.request_object = _copy(d["body"])
