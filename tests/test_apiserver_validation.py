@@ -699,3 +699,43 @@ def test_multi_document_yaml_all_valid(api):
     docs = [d for d in yaml.safe_load_all(textwrap.dedent(DEPLOYMENT) + "---\n" + textwrap.dedent(SERVICE)) if d]
     kinds = [api.create(d, user=ADMIN)["kind"] for d in docs]
     assert kinds == ["Deployment", "Service"]
+
+
+def test_objects_of_one_shape_are_decoded_once_and_a_type_error_still_fails(api, etcd):
+    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": "l", "namespace": "default"},
+             "spec": {"holderIdentity": "a", "leaseDurationSeconds": 40, "renewTime": "2025-03-03T09:00:00.000000Z"}}
+    lease = api.update(api.create(lease, user=ADMIN), user=ADMIN)
+    misses = api.schemas.misses
+    for i in range(10):  # a renewal changes strings only: the memo answers
+        lease["spec"]["renewTime"] = f"2025-03-03T09:00:{10 + i}.000000Z"
+        lease["spec"]["holderIdentity"] = f"holder-{i}"
+        lease = api.update(lease, user=ADMIN)
+    assert api.schemas.misses == misses
+    # a value of another JSON type is a new shape: decoded, and refused in the decoder's words
+    bad = dict(lease, spec={**lease["spec"], "leaseDurationSeconds": "40"})
+    before = etcd.revision
+    with pytest.raises(BadRequestError) as e:
+        api.update(bad, user=ADMIN)
+    assert "json: cannot unmarshal string into Go struct field LeaseSpec.spec.leaseDurationSeconds of type int32" \
+        in str(e.value)
+    assert etcd.revision == before
+    frac = dict(lease, spec={**lease["spec"], "leaseDurationSeconds": 40.5})
+    with pytest.raises(BadRequestError):
+        api.update(frac, user=ADMIN)
+
+
+def test_a_partial_node_info_is_accepted_as_the_real_api_server_does(api, etcd):
+    node = api.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                       "status": {"nodeInfo": {"kubeletVersion": "v1.30.2", "architecture": "amd64"}}}, user=ADMIN)
+    assert node["status"]["nodeInfo"] == {"kubeletVersion": "v1.30.2", "architecture": "amd64"}
+    node["metadata"].setdefault("labels", {})["zone"] = "a"
+    node = api.update(node, user=ADMIN)
+    assert node["metadata"]["labels"]["zone"] == "a"
+    # a wrong type there is still refused by the decoder, and required fields elsewhere still are
+    node["status"]["nodeInfo"]["kubeletVersion"] = 130
+    with pytest.raises(BadRequestError):
+        api.update(node, user=ADMIN)
+    with pytest.raises(InvalidError, match="Required value"):
+        api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                    "spec": {"containers": [{"image": "nginx"}]}}, user=ADMIN)

@@ -18,7 +18,7 @@ POD_SPEC = {"containers": [{"name": "web", "image": "nginx", "ports": [{"name": 
 def env():
     env = TestCluster()
     env.add_node("worker-1")
-    env.cm = ControllerManager(env.cm_client, env.loop, controllers="*")
+    env.cm = ControllerManager(env.cm_client, env.loop, controllers="*,bootstrapsigner,tokencleaner")
     env.cm.start()
     return env
 
@@ -88,6 +88,53 @@ def test_token_cleaner_deletes_expired_bootstrap_tokens(env):
             if s["metadata"]["name"] == "bootstrap-token-abcdef"] == []
 
 
+def _b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def _token_secret(tid, secret, expires_in, env, signing=True):
+    data = {"token-id": _b64(tid), "token-secret": _b64(secret),
+            "expiration": _b64(rfc3339(env.loop.now + expires_in))}
+    if signing:
+        data["usage-bootstrap-signing"] = _b64("true")
+    return {"apiVersion": "v1", "kind": "Secret", "type": "bootstrap.kubernetes.io/token",
+            "metadata": {"name": f"bootstrap-token-{tid}", "namespace": "kube-system"}, "data": data}
+
+
+def test_bootstrap_signer_signs_cluster_info_for_live_signing_tokens(env):
+    from aivle_k8s.cluster.kubeadm.tokens import jws_verify
+
+    kubeconfig = "apiVersion: v1\nkind: Config\n"
+    env.client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": "cluster-info", "namespace": "kube-public"},
+                       "data": {"kubeconfig": kubeconfig}})
+    env.client.create(_token_secret("abcdef", "0123456789abcdef", 3600, env))
+    env.client.create(_token_secret("zzzzzz", "0123456789zzzzzz", 7200, env, signing=False))
+    env.advance(1)
+    data = env.client.get("configmaps", "cluster-info", "kube-public")["data"]
+    assert sorted(data) == ["jws-kubeconfig-abcdef", "kubeconfig"]
+    assert jws_verify(data["jws-kubeconfig-abcdef"], "abcdef.0123456789abcdef", kubeconfig)
+    # expired: the signature goes (and the token cleaner deletes the Secret)
+    env.advance(3600)
+    data = env.client.get("configmaps", "cluster-info", "kube-public")["data"]
+    assert sorted(data) == ["kubeconfig"]
+    # a signature someone adds by hand for a token that does not exist is removed
+    cm = env.client.get("configmaps", "cluster-info", "kube-public")
+    cm["data"]["jws-kubeconfig-qqqqqq"] = "forged..sig"
+    env.client.update(cm)
+    env.advance(1)
+    assert sorted(env.client.get("configmaps", "cluster-info", "kube-public")["data"]) == ["kubeconfig"]
+
+
+def test_star_leaves_out_the_bootstrap_token_controllers():
+    env = TestCluster()
+    cm = ControllerManager(env.cm_client, env.loop, controllers="*")
+    assert "tokencleaner" not in cm.controllers and "bootstrapsigner" not in cm.controllers
+    assert "deployment" in cm.controllers
+    both = ControllerManager(env.cm_client, env.loop, controllers="*,bootstrapsigner,tokencleaner,-deployment")
+    assert {"tokencleaner", "bootstrapsigner"} <= set(both.controllers) and "deployment" not in both.controllers
+
+
 def test_every_namespace_gets_a_default_service_account(env):
     env.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
     env.advance(1)
@@ -145,6 +192,29 @@ def test_controller_manager_leader_election():
     a.stop()
     env.advance(20)
     assert b.running
+
+
+def test_the_leader_renews_its_lease_without_reading_it_first():
+    from test_kubelet_idle import Counting
+
+    env = TestCluster()
+    client = Counting(env.cm_client)
+    cm = ControllerManager(client, env.loop, controllers=["deployment"], leader_elect=True, identity="cm-a")
+    cm.start()
+    env.advance(1)
+    gets, updates = client.count("get", "leases"), client.count("update", "Lease")
+    env.advance(20)
+    assert client.count("update", "Lease") - updates == 10  # every 2 s (--leader-elect-retry-period)
+    assert client.count("get", "leases") == gets
+    # another writer: the optimistic update conflicts, the slow path reads it and renews
+    lease = env.client.get("leases", "kube-controller-manager", "kube-system")
+    lease["metadata"].setdefault("annotations", {})["touched"] = "yes"
+    env.client.update(lease)
+    env.advance(2)
+    assert client.count("get", "leases") == gets + 1
+    assert cm.running
+    lease = env.client.get("leases", "kube-controller-manager", "kube-system")
+    assert lease["spec"]["holderIdentity"] == "cm-a" and lease["spec"]["leaseTransitions"] == 0
 
 
 # -- garbage collector ----------------------------------------------------------------------------

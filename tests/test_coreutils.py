@@ -746,3 +746,42 @@ def test_background_jobs_in_a_container_use_container_pids(m, container):
     ns, init = container
     code, out, err = run_in(m, ns, "sleep 30 & echo $!; (exit 3) & wait $!; echo $?")
     assert out == "3\n3\n"  # 1 is the container's init, 2 this shell, 3 the sleep
+
+
+# -- pgrep / pkill / env --------------------------------------------------------------------------
+def test_pgrep_finds_processes_by_name_and_pkill_signals_them(m):
+    assert m.sh("sleep 300 &").exit_code == 0
+    assert m.sh("sleep 400 &").exit_code == 0
+    r = m.sh("pgrep sleep")
+    assert r.exit_code == 0 and len(r.stdout.split()) == 2 and all(p.isdigit() for p in r.stdout.split())
+    assert m.sh("pgrep -l slee").stdout.splitlines()[0].endswith(" sleep")
+    assert [ln.split(" ", 1)[1] for ln in m.sh("pgrep -a sleep").stdout.splitlines()] == ["sleep 300", "sleep 400"]
+    assert m.sh("pgrep -f 'sleep 4'").stdout == m.sh("pgrep -n sleep").stdout
+    assert m.sh("pgrep -c sleep").stdout == "2\n"
+    assert m.sh("pgrep -x slee").exit_code == 1
+    r = m.sh("pgrep")
+    assert (r.exit_code, r.stderr) == (2, "pgrep: no matching criteria specified\n"
+                                          "Try `pgrep --help' for more information.\n")
+    assert m.sh("pgrep -q x").stderr.startswith("pgrep: invalid option -- 'q'\n")
+    assert m.sh("pkill -f 'sleep 3'").exit_code == 0
+    assert m.sh("pgrep -a sleep").stdout.split(" ", 1)[1] == "sleep 400\n"
+    assert m.sh("pkill -KILL sleep").exit_code == 0
+    assert m.sh("pgrep sleep").exit_code == 1
+    assert m.sh("pkill sleep").exit_code == 1
+    assert m.sh("sudo sleep 500 &").exit_code == 0  # root's: the student may not signal it
+    r = m.sh("pkill -x sleep")
+    assert r.exit_code == 1 and r.stderr.startswith("pkill: killing pid ") and \
+        r.stderr.endswith(" failed: Operation not permitted\n")
+    assert m.sh("sudo pkill -x sleep").exit_code == 0
+    assert m.sh("pgrep -x sleep").exit_code == 1
+    assert m.sh("pkill -NOPE sleep").stderr.startswith("pkill: invalid option -- 'N'\n")
+
+
+def test_env_reports_why_a_program_cannot_run(m):
+    r = m.sh("env A=1 no-such-program")
+    assert (r.exit_code, r.stderr) == (127, "env: 'no-such-program': No such file or directory\n")
+    m.sh("printf 'x' > /tmp/data && chmod 755 /tmp/data && touch /tmp/plain")
+    r = m.sh("env /tmp/plain")
+    assert (r.exit_code, r.stderr) == (126, "env: '/tmp/plain': Permission denied\n")
+    r = m.sh("env /tmp/data")
+    assert (r.exit_code, r.stderr) == (126, "env: '/tmp/data': Exec format error\n")

@@ -371,3 +371,36 @@ def test_same_seed_same_pod_ips_and_container_ids():
                 for p in c.admin.list("pods", "default")["items"]]
 
     assert once() == once()
+
+
+def test_exec_probes_run_on_the_loop_and_time_out(cluster):
+    # an exec probe whose command takes time does not run the loop from inside the probe: it ends on
+    # its own time, and one slower than timeoutSeconds fails with the prober's words
+    cluster.run("slowprobe", image="docker.io/library/kit:1.0", command=["kit-sleep", "infinity"],
+                readinessProbe={"exec": {"command": ["kit-sleep", "3"]}, "timeoutSeconds": 1, "periodSeconds": 5},
+                livenessProbe={"exec": {"command": ["kit-sleep", "0.5"]}, "timeoutSeconds": 1, "periodSeconds": 5})
+    cluster.world.advance(30)
+    unhealthy = [e["message"] for e in cluster.events("slowprobe", "Unhealthy")]
+    assert unhealthy and set(unhealthy) == {'Readiness probe failed: command "kit-sleep 3" timed out'}
+    st = cluster.status("slowprobe")
+    assert st["ready"] is False and st["restartCount"] == 0 and "running" in st["state"]
+
+
+def test_exec_through_the_api_server_waits_on_the_loop(cluster):
+    from aivle_k8s.sim.clock import Event
+
+    cluster.run("sleeper", image="docker.io/library/kit:1.0", command=["kit-sleep", "infinity"])
+    cluster.world.advance(10)
+    t0 = cluster.world.now
+    res = cluster.admin.exec("sleeper", "default", ["kit-sleep", "2"])  # from outside the loop: it waits
+    assert res.exit_code == 0 and cluster.world.now - t0 == pytest.approx(2)
+    got = {}
+    cluster.world.loop.call_soon(lambda: got.setdefault("r", cluster.admin.exec("sleeper", "default",
+                                                                                   ["kit-echo", "hi"])))
+    cluster.world.loop.call_soon(lambda: got.setdefault("slow", cluster.admin.exec("sleeper", "default",
+                                                                                      ["kit-sleep", "2"])))
+    cluster.world.advance(0)
+    assert got["r"].stdout == b"hi\n"  # done at once: an answer
+    assert isinstance(got["slow"], Event) and not got["slow"].triggered  # takes time: an Event
+    cluster.world.advance(2)
+    assert got["slow"].value.exit_code == 0

@@ -536,3 +536,15 @@ def test_apk_update_fetches_the_indexes():
     code, out, _ = Box([distro.alpine_layer("3.19")]).sh("apk update")
     assert code == 0 and out.startswith("fetch https://dl-cdn.alpinelinux.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz\n")
     assert out.endswith("distinct packages available\n")
+
+
+def test_gpg_is_a_package_of_its_own_that_gnupg_depends_on(m):
+    r = m.sh("sudo apt-get install -y gpg")
+    assert r.exit_code == 0 and "gpg is already the newest version (2.2.27-3ubuntu2.1).\n" in r.stdout
+    assert "Depends: gpg" in m.sh("apt-cache depends gnupg").stdout
+    assert m.sh("dpkg -s gpg").stdout.splitlines()[1] == "Status: install ok installed"
+    r = m.sh("sudo apt-get remove -y gpg")
+    assert r.exit_code == 0 and "The following packages will be REMOVED:\n  gnupg gpg\n" in r.stdout
+    r = m.sh("sudo apt-get install -y gnupg")
+    assert r.exit_code == 0 and "The following NEW packages will be installed:\n  gnupg gpg\n" in r.stdout, r.output
+    assert m.sh("which gpg").stdout == "/usr/bin/gpg\n"

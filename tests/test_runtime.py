@@ -208,3 +208,98 @@ def test_remove_image_in_use_by_running_container_is_refused(rt):
     with pytest.raises(Conflict):
         rt.remove_image("web:1")
     rt.remove_image("nosuch:1")  # nothing to do
+
+
+# -- regressions ------------------------------------------------------------------------------------------
+def test_a_failing_cni_add_leaves_no_pause_container_behind(world):
+    from aivle_k8s.sim.errors import AivleError
+
+    engine = new_engine(world, "node-1")
+    calls = []
+
+    class Exhausted:
+        def allocate(self, pod_id, config):
+            calls.append(pod_id)
+            if len(calls) == 1:
+                raise AivleError("failed to allocate for range 0: no IP addresses available in range set: "
+                                 "10.244.1.1-10.244.1.254")
+            return "10.244.1.7"
+
+    rt = SimulatedRuntime(engine, ip_allocator=Exhausted())
+    with pytest.raises(AivleError, match="no IP addresses available"):
+        rt.run_pod_sandbox(pod())
+    assert engine.containers.list(all=True) == []
+    assert rt.list_pod_sandbox() == []
+    # the name is free again: the next attempt (same name, uid, attempt) succeeds
+    pod_id = rt.run_pod_sandbox(pod())
+    assert rt.pod_sandbox_status(pod_id).ip == "10.244.1.7"
+    assert [c.id for c in engine.containers.list(all=True)] == [pod_id]
+
+
+def test_network_readiness_follows_the_cni_config_not_the_allocator(world):
+    engine = new_engine(world, "node-1")
+    rt = SimulatedRuntime(engine, ip_allocator=lambda pod_id, config: "10.244.1.2")
+
+    def ready():
+        return {c.type: c.status for c in rt.status()}["NetworkReady"]
+
+    assert ready() is False  # an allocator alone is not a configured CNI network
+    engine.machine.write_file("/etc/cni/net.d/10-flannel.conflist", "{}")
+    assert ready() is True
+    engine.machine.fs.remove("/etc/cni/net.d/10-flannel.conflist")
+    assert ready() is False
+
+
+def test_blocking_cri_calls_made_inside_a_loop_callback_return_events(world, hub):
+    from aivle_k8s.sim.clock import Event
+
+    engine = Engine(new_machine(world, "node-1"), name="containerd", attach=False)
+    engine.store.add(kit_image(), tags=["kit:latest"])
+    rt = SimulatedRuntime(engine)
+    sandbox = pod()
+    pod_id = rt.run_pod_sandbox(sandbox)
+    cid = rt.create_container(pod_id, ContainerConfig("c", "kit", command=["kit-sleep", "infinity"]), sandbox)
+    rt.start_container(cid)
+    loop = world.loop
+    seen = {}
+    others = []
+
+    def inside():
+        start = loop.now
+        seen["exec"] = rt.exec_sync(cid, ["kit-sleep", "5"])
+        seen["pull"] = rt.pull_image("web")
+        seen["stop"] = rt.stop_container(cid, timeout=30)
+        # nothing else ran and no time passed while this callback was running
+        seen["during"] = (loop.now - start, list(others))
+
+    at = loop.now + 1
+    loop.call_at(at, inside)
+    loop.call_at(at, lambda: others.append(loop.now))
+    world.advance(1)
+    assert seen["during"] == (0.0, [])
+    assert others == [at]
+    assert all(isinstance(seen[k], Event) for k in ("exec", "pull", "stop"))
+    assert seen["pull"].seconds > 0 and not seen["pull"].triggered
+    world.advance(10)
+    assert seen["exec"].value.exit_code == 0  # kit-sleep 5 ended after 5 s
+    assert seen["pull"].value.startswith("sha256:")
+    assert not seen["stop"].triggered  # kit-sleep ignores SIGTERM: SIGKILL comes after the 30 s grace
+    world.advance(25)
+    assert seen["stop"].triggered and rt.container_status(cid).state == CONTAINER_EXITED
+
+
+def test_blocking_cri_calls_from_outside_the_loop_still_wait(world, hub):
+    engine = Engine(new_machine(world, "node-1"), name="containerd", attach=False)
+    engine.store.add(kit_image(), tags=["kit:latest"])
+    rt = SimulatedRuntime(engine)
+    sandbox = pod()
+    pod_id = rt.run_pod_sandbox(sandbox)
+    cid = rt.create_container(pod_id, ContainerConfig("c", "kit", command=["kit-sleep", "infinity"]), sandbox)
+    rt.start_container(cid)
+    t0 = world.now
+    res = rt.exec_sync(cid, ["kit-sleep", "5"])
+    assert res.exit_code == 0 and world.now - t0 == pytest.approx(5)
+    t1 = world.now
+    assert rt.pull_image("web").startswith("sha256:") and world.now > t1
+    t2 = world.now
+    assert rt.stop_container(cid, timeout=3) is None and world.now - t2 == pytest.approx(3)

@@ -486,9 +486,13 @@ spec:
 
 
 def publish_manifests(world: Any) -> None:
-    """Serve the flannel and calico manifests at their real URLs (``kubectl apply -f <url>``, ``curl``)."""
+    """Serve the flannel and calico manifests (and metrics-server's ``components.yaml``) at their real
+    URLs (``kubectl apply -f <url>``, ``curl``)."""
     world.publish(FLANNEL_URL, FLANNEL_MANIFEST)
     world.publish(CALICO_URL, CALICO_MANIFEST)
+    from .metrics import publish_manifest
+
+    publish_manifest(world)
 
 
 # -- images (the kubeadm side publishes them; tests add them to their registries) ------------------------------

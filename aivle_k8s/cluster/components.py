@@ -150,10 +150,100 @@ def _split_url(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class EtcdConnection:
+    """kube-apiserver's etcd client (clientv3): it talks to the member listening at ``--etcd-servers``
+    and, when that listener goes away (etcd's static pod restarted, on a restored ``--data-dir`` say),
+    dials again on the next request -- as the real client's retries do -- instead of holding on to the
+    store it found first. Watches on a member that went away end with an error, so the API server's
+    watchers list again from the member that answers now. While nothing listens, requests fail with
+    ``dial tcp 127.0.0.1:2379: connect: connection refused``.
+
+    Everything else a :class:`~.etcd.Store` offers is passed through to the current member.
+    """
+
+    def __init__(self, net: Any, src: Any, servers: list[str]):
+        self._net = net
+        self._src = src
+        self._servers = [_split_url(u) for u in servers]
+        self._store: Any = None
+        self._dst: Any = None
+        self._port = 0
+        self._handler: Any = None
+        self._watches: list[Any] = []
+
+    def __repr__(self) -> str:
+        where = ",".join(f"{h}:{p}" for h, p in self._servers)
+        return f"<EtcdConnection {where} -> {self._store!r}>"
+
+    def _dial(self) -> Any:
+        for host, port in self._servers:
+            try:
+                ip = self._net.resolve(self._src, host)
+                dst, dport = self._net.route(self._src, ip, port)
+            except NetworkError:
+                continue
+            handler = dst.listeners.get(dport)
+            store = getattr(handler, "etcd", None)
+            if store is not None and dst.up:
+                return store, dst, dport, handler
+        return None
+
+    def current(self) -> Any:
+        """The member's store this connection talks to now (raises :class:`EndpointDown` when none answers)."""
+        dst = self._dst
+        if dst is not None and dst.up and dst.listeners.get(self._port) is self._handler:
+            return self._store
+        found = self._dial()
+        if found is None:
+            from .etcd import EndpointDown
+
+            host, port = self._servers[0]
+            raise EndpointDown(f"{host}:{port}")
+        store, self._dst, self._port, self._handler = found
+        if store is not self._store:
+            old, self._store = self._store, store
+            if old is not None:
+                self._drop_watches(old)
+        return store
+
+    def _drop_watches(self, old: Any) -> None:
+        from .etcd import Unavailable
+
+        watches, self._watches = self._watches, []
+        for w in watches:
+            if getattr(w, "cancelled", False):
+                continue
+            fail = getattr(w, "_fail", None)
+            if fail is not None:
+                fail(Unavailable("etcdserver: no leader: the member this watch was on went away"))
+            else:  # pragma: no cover - a store without per-watch failure
+                w.cancel()
+
+    def watch(self, *args: Any, **kwargs: Any) -> Any:
+        w = self.current().watch(*args, **kwargs)
+        self._watches = [x for x in self._watches if not getattr(x, "cancelled", False)]
+        self._watches.append(w)
+        return w
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.current(), name)
+
+
 def apiserver_of(machine: Any) -> Any:
     """The APIServer running on ``machine`` (port 6443 of its network), or None."""
     h = machine.netns.listeners.get(6443)
     return getattr(h, "apiserver", None)
+
+
+def _image_version(proc: Any, default: str = "v1.30.2") -> str:
+    """The version of the running binary: ``/VERSION`` of its registry.k8s.io image (``v1.30.2``)."""
+    try:
+        text = proc.fs.read_text("/VERSION").strip()
+    except (AivleError, FsError):
+        return default
+    return text if text.startswith("v") and text.count(".") == 2 else default
 
 
 @register_program("kube-apiserver")
@@ -163,8 +253,9 @@ def kube_apiserver_main(proc):
     from .client import ServerEndpoint
 
     f = flags(proc.argv)
+    version = _image_version(proc)
     if "version" in f:
-        proc.write("Kubernetes v1.30.2\n")
+        proc.write(f"Kubernetes {version}\n")
         return 0
     machine = proc.kernel.owner
     world = machine.world
@@ -172,18 +263,12 @@ def kube_apiserver_main(proc):
     port = int(f.get("secure-port", "6443"))
     address = f.get("advertise-address") or machine.ip
     _stop_on_term(proc)
-    store = None
-    while store is None:
-        for url in servers:
-            host, eport = _split_url(url)
-            try:
-                handler = world.net.endpoint(proc.ns.net, host, eport)
-            except NetworkError:
-                continue
-            store = getattr(handler, "etcd", None)
-            if store is not None:
-                break
-        if store is None:
+    store = EtcdConnection(world.net, proc.ns.net, servers)
+    while True:
+        try:
+            store.current()
+            break
+        except AivleError:
             _log(proc, "W", f'[core] [Channel #1 SubChannel #2] grpc: addrConn.createTransport failed to connect to '
                             f'{{Addr: "{servers[0].split("://")[-1]}", ServerName: "{servers[0].split("://")[-1]}", }}. '
                             f'Err: connection error: desc = "transport: Error while dialing: dial tcp '
@@ -191,6 +276,7 @@ def kube_apiserver_main(proc):
             yield proc.sleep(1.0)
     api = APIServer(store, now=world.timestamp, rng=world.rng, loop=world.loop, address=address, port=port,
                     service_cidr=f.get("service-cluster-ip-range", "10.96.0.0/12"), start=True)
+    api.kubernetes_version = version  # the binary's version (v1.30.2), what /version and kubectl version show
     APISERVER_MACHINES[id(api)] = machine
     endpoint = _APIServerListener(api)
     try:
@@ -203,6 +289,13 @@ def kube_apiserver_main(proc):
     proc.cleanups.append(api.stop)
     proc.cleanups.append(lambda: APISERVER_MACHINES.pop(id(api), None))
     _log(proc, "I", f'"Serving securely on [::]:{port}"')
+    # kube-aggregator's AvailableConditionController, over the loopback client
+    from .client import APIClient
+    from .metrics import APIServiceAvailability
+
+    loopback = APIClient(world.net, proc.ns.net, f"https://127.0.0.1:{port}", "system:apiserver")
+    availability = APIServiceAvailability(loopback, world.net, proc.ns.net, world.loop, world.timestamp).start()
+    proc.cleanups.append(availability.stop)
     yield proc.forever()
 
 

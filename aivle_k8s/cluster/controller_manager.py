@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from typing import Any, Callable, Iterable
 
-from .controllers import CONTROLLERS
+from .controllers import CONTROLLERS, DISABLED_BY_DEFAULT
 from .controllers.base import Controller, LeaderElector, SharedInformers
 
 __all__ = ["ControllerManager", "ca_signer", "from_flags"]
@@ -34,7 +34,8 @@ class ControllerManager:
         cluster_cidr: ``--cluster-cidr``; enables node IPAM (``--allocate-node-cidrs``).
         node_cidr_mask: ``--node-cidr-mask-size`` (24).
         signer: ``sign(csr_pem, usages, duration_seconds) -> cert_pem`` for the CSR signer (none: no signing).
-        controllers: ``"*"`` or names as ``--controllers`` takes them (``"*,-tokencleaner"``, ``["deployment"]``).
+        controllers: ``"*"`` or names as ``--controllers`` takes them (``"*,bootstrapsigner,tokencleaner"``,
+            ``"*,-nodeipam"``, ``["deployment"]``); ``*`` leaves out bootstrapsigner and tokencleaner.
         leader_elect: hold the Lease ``kube-system/kube-controller-manager`` before running.
         identity: the Lease holder identity.
     """
@@ -74,7 +75,7 @@ class ControllerManager:
         out: set[str] = set()
         for item in items:
             if item == "*":
-                out |= set(CONTROLLERS)
+                out |= set(CONTROLLERS) - DISABLED_BY_DEFAULT
         for item in items:
             if item.startswith("-"):
                 out.discard(item[1:])

@@ -1,4 +1,4 @@
-"""``registry.k8s.io``: the control-plane, kube-proxy, CoreDNS, etcd and pause images (and the CNI images
+"""``registry.k8s.io``: the control-plane, kube-proxy, CoreDNS, etcd, pause and metrics-server images (and the CNI images
 on Docker Hub), as tiny layered images whose binaries are simulated programs.
 
 Like Docker Hub, the registry is made on first use: :func:`registry_k8s_io` puts
@@ -32,6 +32,7 @@ COMPONENTS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "ku
 _ETCD = ("3.5.9-0", "3.5.10-0", "3.5.12-0", "3.5.15-0")
 _COREDNS = ("v1.10.1", "v1.11.1", "v1.11.3")
 _PAUSE = ("3.8", "3.9", "3.10")
+_METRICS_SERVER = ("v0.7.1", "v0.7.2")
 _PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -80,6 +81,9 @@ def k8s_image(repo: str, tag: str) -> Image:
                      history=({"created": _CREATED, "created_by": "base"}, {"created": _CREATED,
                                                                             "created_by": "COPY coredns /coredns"}),
                      created=_CREATED)
+    if repo == "metrics-server/metrics-server":
+        layer = _bin_layer("/metrics-server", "metrics-server", tag)
+        return _image((_distroless(), layer), entrypoint=("/metrics-server",), user="65534")
     if repo == "pause":
         if tag == "3.9":
             from ..runtime import pause_image
@@ -93,6 +97,7 @@ def k8s_image(repo: str, tag: str) -> Image:
 def _catalogue() -> list[tuple[str, str]]:
     out = [(c, v) for c in COMPONENTS for v in KUBE_VERSIONS]
     out += [("etcd", t) for t in _ETCD] + [("coredns/coredns", t) for t in _COREDNS] + [("pause", t) for t in _PAUSE]
+    out += [("metrics-server/metrics-server", t) for t in _METRICS_SERVER]
     return out
 
 

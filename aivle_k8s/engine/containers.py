@@ -1147,6 +1147,31 @@ class Container:
         Raises:
             Conflict: the container is not running, or paused.
         """
+        started = self._exec_spawn(cmd, stdin=stdin, user=user, environment=environment, workdir=workdir,
+                                   demux=demux)
+        if isinstance(started, ExecResult):
+            return started
+        proc, out, err = started
+        if detach:
+            return ExecResult(None, b"")
+        if proc.alive:
+            self.engine._wait_for(lambda: not proc.alive, timeout)
+            if proc.alive:
+                self.engine.machine.kernel.signal(proc.pid, "KILL")
+        code = proc.exit_code
+        if demux:
+            return ExecResult(code, (out.getvalue() if stdout else None, err.getvalue() if stderr else None))
+        return ExecResult(code, out.getvalue())
+
+    def _exec_spawn(self, cmd: str | list[str], *, stdin: bytes | str = b"", user: str = "",
+                    environment: dict | list | None = None, workdir: str | None = None,
+                    demux: bool = False) -> "ExecResult | tuple[Any, Stream, Stream]":
+        """Start an exec'd process in the container's namespaces: ``(process, stdout, stderr)``, or the
+        ExecResult of a command that cannot start (nothing runs then).
+
+        Raises:
+            Conflict: the container is not running, or paused.
+        """
         self.engine._check()
         self._assert_exists()
         if self.status == "paused":
@@ -1184,16 +1209,7 @@ class Container:
             msg = (f"OCI runtime exec failed: exec failed: unable to start container process: {why}: unknown\r\n"
                    .encode())
             return ExecResult(e.exit_code, (b"", msg) if demux else msg)
-        if detach:
-            return ExecResult(None, b"")
-        if proc.alive:
-            self.engine._wait_for(lambda: not proc.alive, timeout)
-            if proc.alive:
-                kernel.signal(proc.pid, "KILL")
-        code = proc.exit_code
-        if demux:
-            return ExecResult(code, (out.getvalue() if stdout else None, err.getvalue() if stderr else None))
-        return ExecResult(code, out.getvalue())
+        return proc, out, err
 
     def logs(self, stdout: bool = True, stderr: bool = True, stream: bool = False, timestamps: bool = False,
              tail: str | int = "all", since: Any = None, follow: bool = False, until: Any = None) -> bytes:

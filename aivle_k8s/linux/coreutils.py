@@ -34,6 +34,7 @@ from .fs import Entry, join, normpath, parent_dirs
 from .kernel import SIGNAL_NAMES, SIGNALS, ExecError, register_program
 
 __all__ = [
+    "memory_summary",
     "can_read",
     "can_write",
     "can_access",
@@ -1348,7 +1349,12 @@ def nproc(proc) -> int:
 
 
 def _memory(proc) -> dict[str, int]:
-    k = proc.kernel
+    return memory_summary(proc.kernel)
+
+
+def memory_summary(k) -> dict[str, int]:
+    """The machine's memory as ``free`` shows it (bytes): total, used (a base for the OS plus every
+    process's resident memory), free, shared, cache, available, swap."""
     total = int(getattr(k, "memory_total", 4 * 1024**3))
     rss = sum(getattr(p, "rss", 0) for p in k.processes.values())
     used = min(total, int(total * 0.045) + 150 * 1024**2 + rss)
@@ -1529,6 +1535,187 @@ def _cpu_time(proc, p, long: bool = False) -> str:
     if long:
         return f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
     return f"{secs // 60}:{secs % 60:02d}"
+
+
+_PGREP_USAGE = ("\nUsage:\n {name} [options] <pattern>\n\nOptions:\n"
+                " -d, --delimiter <string>  specify output delimiter\n"
+                " -l, --list-name           list PID and process name\n"
+                " -a, --list-full           list PID and full command line\n"
+                " -c, --count               count of matching processes\n"
+                " -f, --full                use full process name to match\n"
+                " -n, --newest              select most recently started\n"
+                " -o, --oldest              select least recently started\n"
+                " -u, --euid <ID,...>       match by effective IDs\n"
+                " -x, --exact               match exactly with the command name\n"
+                " -<sig>, --signal <sig>    signal to send (pkill only)\n")
+
+
+def _pgrep_main(proc, killing: bool) -> int:
+    """``pgrep``/``pkill`` (procps-ng 3.3/4.0): select processes by a regular expression on their name
+    (``-f``: their whole command line); ``pgrep`` prints pids, ``pkill`` signals them."""
+    name = proc.comm
+    args = proc.argv[1:]
+    sig = SIGNALS["TERM"]
+    flags: set[str] = set()
+    delim = "\n"
+    users: list[str] | None = None
+    pattern = None
+
+    def bad(msg: str) -> int:
+        proc.error(f"{name}: {msg}\nTry `{name} --help' for more information.\n")
+        return 2
+
+    long_flags = {"list-name": "l", "list-full": "a", "count": "c", "full": "f", "newest": "n", "oldest": "o",
+                  "exact": "x", "inverse": "v"}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--help":
+            proc.write(_PGREP_USAGE.format(name=name))
+            return 0
+        if a in ("-V", "--version"):
+            proc.write(f"{name} from procps-ng 3.3.17\n")
+            return 0
+        if a.startswith("--") and len(a) > 2:
+            key, eq, val = a[2:].partition("=")
+            if key in long_flags:
+                flags.add(long_flags[key])
+            elif key in ("delimiter", "euid", "signal"):
+                if not eq:
+                    i += 1
+                    if i >= len(args):
+                        return bad(f"option '--{key}' requires an argument")
+                    val = args[i]
+                if key == "delimiter":
+                    delim = val
+                elif key == "euid":
+                    users = [u for u in val.split(",") if u]
+                else:
+                    n = _parse_signal(val)
+                    if n is None or not killing:
+                        return bad(f"Unknown signal \"{val}\"." if killing else f"unrecognized option '{a}'")
+                    sig = n
+            else:
+                return bad(f"unrecognized option '{a}'")
+        elif a.startswith("-") and len(a) > 1:
+            body = a[1:]
+            if killing and (body[0].isdigit() or body.upper().removeprefix("SIG") in SIGNALS):
+                n = _parse_signal(body)
+                if n is None:
+                    return bad(f"Unknown signal \"{body}\".")
+                sig = n
+            else:
+                j = 0
+                while j < len(body):
+                    c = body[j]
+                    if c in "lacfnoxv":
+                        flags.add(c)
+                    elif c in "du":
+                        val = body[j + 1:]
+                        if not val:
+                            i += 1
+                            if i >= len(args):
+                                return bad(f"option requires an argument -- '{c}'")
+                            val = args[i]
+                        if c == "d":
+                            delim = val
+                        else:
+                            users = [u for u in val.split(",") if u]
+                        break
+                    else:
+                        return bad(f"invalid option -- '{c}'")
+                    j += 1
+        elif pattern is None:
+            pattern = a
+        else:
+            return bad("only one pattern can be provided")
+        i += 1
+    if pattern is None:
+        return bad("no matching criteria specified")
+    try:
+        rx = re.compile(pattern)
+    except re.error:
+        proc.error(f"{name}: regex error: Invalid regular expression\n")
+        return 2
+    uids = None
+    if users is not None:
+        uids = set()
+        for u in users:
+            if _isnum(u):
+                uids.add(int(u))
+                continue
+            uid = user_uid(proc, u)
+            if uid is None:
+                proc.error(f"{name}: invalid user name: {u}\n")
+                return 2
+            uids.add(uid)
+    me = {proc.pid}
+    parent = getattr(proc, "parent", None)
+    while parent is not None:  # like procps, never select itself -- nor what a real system would have
+        argv = list(getattr(parent, "argv", []) or [])  # exec'd into it: sudo, ``sh -c "<this command>"``
+        if parent.comm == "sudo":
+            me.add(parent.pid)
+        elif parent.comm in ("sh", "bash", "dash", "ash") and len(argv) >= 3 and argv[1] == "-c":
+            try:
+                single = shlex.split(argv[2]) == proc.argv
+            except ValueError:
+                single = False
+            if not single:
+                break
+            me.add(parent.pid)
+        else:
+            break
+        parent = getattr(parent, "parent", None)
+    found = []
+    for p in _ps_visible(proc):
+        if p.pid in me or p.exit_code is not None:
+            continue
+        text = _cmdline(p) if "f" in flags else p.comm[:15]
+        hit = bool(rx.fullmatch(text) if "x" in flags else rx.search(text))
+        if "v" in flags:
+            hit = not hit
+        if hit and (uids is None or p.uid in uids):
+            found.append(p)
+    if "n" in flags and found:
+        found = [max(found, key=lambda p: (p.started_at, p.pid))]
+    elif "o" in flags and found:
+        found = [min(found, key=lambda p: (p.started_at, p.pid))]
+    if "c" in flags:
+        proc.write(f"{len(found)}\n")
+        return 0 if found else 1
+    if killing:  # exit 0 when at least one matching process was signalled
+        signalled = 0
+        for p in found:
+            if proc.uid != 0 and p.uid != proc.uid:
+                proc.error(f"{name}: killing pid {_local(proc, p)} failed: Operation not permitted\n")
+                continue
+            proc.kernel.signal(p.pid, sig)
+            signalled += 1
+        return 0 if signalled else 1
+    rows = []
+    for p in found:
+        pid = str(_local(proc, p))
+        if "a" in flags:
+            rows.append(f"{pid} {_cmdline(p)}")
+        elif "l" in flags:
+            rows.append(f"{pid} {p.comm[:15]}")
+        else:
+            rows.append(pid)
+    if rows:
+        proc.write(delim.join(rows) + "\n")
+    return 0 if found else 1
+
+
+@register_program("pgrep")
+def pgrep(proc) -> int:
+    """``pgrep [-l|-a] [-f] [-x] [-n|-o] [-c] [-u USER] PATTERN``: the pids of matching processes."""
+    return _pgrep_main(proc, killing=False)
+
+
+@register_program("pkill")
+def pkill(proc) -> int:
+    """``pkill [-SIGNAL] [-f] [-x] [-u USER] PATTERN``: signal matching processes (SIGTERM by default)."""
+    return _pgrep_main(proc, killing=True)
 
 
 @register_program("ps")
@@ -1739,9 +1926,10 @@ def env(proc) -> Gen:
         child = proc.kernel.spawn(args, ns=proc.ns, env=new, cwd=proc.cwd, stdin=proc.stdin, stdout=proc.stdout,
                                   stderr=proc.stderr, uid=proc.uid, parent=proc)
     except ExecError as e:
-        why = "No such file or directory" if e.exit_code == 127 else "Permission denied"
+        errno = getattr(e, "errno", "") or ("ENOENT" if e.exit_code == 127 else "EACCES")
+        why = {"ENOENT": "No such file or directory", "ENOEXEC": "Exec format error"}.get(errno, "Permission denied")
         proc.error(f"env: {_q(args[0])}: {why}\n")
-        return e.exit_code
+        return 127 if errno == "ENOENT" else 126
     if child.alive:
         yield child.exited
     return child.exit_code

@@ -59,7 +59,7 @@ COREUTILS = [
 SYSTEM_TOOLS = [
     "sudo", "curl", "gpg", "swapoff", "swapon", "modprobe", "lsmod", "sysctl", "ip", "ss",
     "systemctl", "journalctl", "hostnamectl", "apt-get", "apt", "apt-mark", "apt-cache", "dpkg",
-    "lsb_release", "iptables", "nsenter", "ethtool", "conntrack", "socat", "ebtables",
+    "lsb_release", "iptables", "nsenter", "ethtool", "conntrack", "socat", "ebtables", "pgrep", "pkill",
 ]
 
 #: The applets of the simulated BusyBox (1.36): each runs the program of the same name.

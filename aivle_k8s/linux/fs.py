@@ -24,6 +24,7 @@ b'hello\\n'
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from dataclasses import dataclass, replace
 from typing import Iterator, Mapping
@@ -106,8 +107,9 @@ class Entry:
         return len(self.data)
 
 
+@functools.lru_cache(maxsize=8192)
 def normpath(path: str) -> str:
-    """Normalise an absolute path: ``//a/./b/../c/`` -> ``/a/c``."""
+    """Normalise an absolute path: ``//a/./b/../c/`` -> ``/a/c`` (remembered: paths repeat a lot)."""
     if not path.startswith("/"):
         path = "/" + path
     out = posixpath.normpath(path)
@@ -131,8 +133,13 @@ def parent_dirs(path: str) -> list[str]:
     >>> parent_dirs("/a/b/c")
     ['/a', '/a/b']
     """
+    return list(_parent_dirs(path))
+
+
+@functools.lru_cache(maxsize=8192)
+def _parent_dirs(path: str) -> tuple[str, ...]:
     parts = normpath(path).strip("/").split("/")
-    return ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
+    return tuple("/" + "/".join(parts[:i]) for i in range(1, len(parts)))
 
 
 _ROOT = Entry.directory()
@@ -150,6 +157,8 @@ class FileSystem:
         self.lowers: tuple = tuple(lowers)
         self.upper: dict[str, Entry] = {} if upper is None else upper
         self.mounts: dict[str, tuple["FileSystem", str]] = {}
+        # directory listings (path -> children) as last computed; any change through this object drops them
+        self._children: dict[str, dict[str, Entry]] = {}
 
     def __repr__(self) -> str:
         return f"<FileSystem layers={len(self.lowers)}+1 changes={len(self.upper)}>"
@@ -188,7 +197,7 @@ class FileSystem:
     def _raw_lookup(self, path: str) -> Entry | None:
         if path == "/":
             return _ROOT
-        ancestors = parent_dirs(path)
+        ancestors = _parent_dirs(path)
         for layer in self._layers_top_down():
             entry = layer.get(path)
             if entry is not None:
@@ -207,6 +216,12 @@ class FileSystem:
         return self._raw_lookup(path) is not None
 
     def _raw_children(self, path: str) -> dict[str, Entry]:
+        hit = self._children.get(path)
+        if hit is None:
+            hit = self._children[path] = self._scan_children(path)
+        return dict(hit)
+
+    def _scan_children(self, path: str) -> dict[str, Entry]:
         prefix = "/" if path == "/" else path + "/"
         seen: dict[str, Entry] = {}
         for layer in self._layers_top_down():
@@ -246,7 +261,7 @@ class FileSystem:
 
     def _lookup(self, path: str, follow: bool = True) -> tuple["FileSystem", str, Entry | None]:
         real = self.resolve(path, follow)
-        for anc in parent_dirs(real):
+        for anc in _parent_dirs(real):
             fs, inner = self._route(anc)
             e = fs._raw_lookup(inner)
             if e is None:
@@ -346,6 +361,7 @@ class FileSystem:
         if existing is not None and existing.is_dir and entry.kind != "dir":
             self._drop_subtree(inner)
         self.upper[inner] = entry
+        self._children.clear()
 
     def _shadowed_dir(self, path: str) -> bool:
         """True when a lower layer had ``path`` but it was deleted (so a new dir must be opaque)."""
@@ -356,6 +372,7 @@ class FileSystem:
         prefix = path.rstrip("/") + "/"
         for key in [k for k in self.upper if k.startswith(prefix)]:
             del self.upper[key]
+        self._children.clear()
 
     def write(self, path: str, data: bytes | str, *, mode: int | None = None, append: bool = False,
               uid: int | None = None, gid: int | None = None) -> None:
@@ -430,6 +447,7 @@ class FileSystem:
         self.upper.pop(path, None)
         if FileSystem(self.lowers)._raw_exists(path):
             self.upper[path] = Entry.whiteout()
+        self._children.clear()
 
     def rename(self, src: str, dst: str) -> None:
         """Move ``src`` (a file or a whole tree) to ``dst``."""

@@ -65,6 +65,7 @@ RESIDENT_MEMORY = {
     "systemd": 12 * _MiB, "dockerd": 90 * _MiB, "containerd": 45 * _MiB, "registry": 15 * _MiB,
     "kubelet": 80 * _MiB, "etcd": 60 * _MiB, "kube-apiserver": 300 * _MiB, "kube-controller-manager": 60 * _MiB,
     "kube-scheduler": 30 * _MiB, "kube-proxy": 25 * _MiB, "coredns": 20 * _MiB, "flanneld": 20 * _MiB,
+    "metrics-server": 22 * _MiB,
 }
 DEFAULT_RESIDENT_MEMORY = _MiB
 _PROGRAMS: dict[str, Program] = {}
@@ -84,6 +85,7 @@ _LAZY_PROGRAMS: dict[str, str] = {
     "etcdctl": "aivle_k8s.cluster.etcdctl",
     "crictl": "aivle_k8s.cluster.crictl",
     "etcdutl": "aivle_k8s.cluster.etcdctl",
+    "metrics-server": "aivle_k8s.cluster.metrics",
 }
 
 

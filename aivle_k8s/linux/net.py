@@ -26,6 +26,7 @@ aivle_k8s.sim.errors.NetworkError: Failed to connect to 10.0.0.11 port 81: Conne
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -33,6 +34,17 @@ from typing import Any, Callable
 from ..sim.errors import NetworkError
 
 __all__ = ["Network", "NetNamespace", "NatRule", "Handler", "Subnet"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_ip(host: str) -> bool:
+    """Whether ``host`` is an IP address literal (asked for every connection: remembered)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
 
 Handler = Callable[[bytes, tuple], bytes]
 
@@ -203,11 +215,8 @@ class Network:
         """The address ``host`` names, as seen from ``src`` (raises NetworkError if unknown)."""
         if host in ("localhost", "ip6-localhost"):
             return "127.0.0.1"
-        try:
-            ipaddress.ip_address(host)
+        if _is_ip(host):
             return host
-        except ValueError:
-            pass
         if host in src.hosts:
             return src.hosts[host]
         for resolver in src.resolvers:

@@ -129,7 +129,7 @@ DEBIAN_BASE = sorted(_COMMON_BASE + ["debian-archive-keyring", "tzdata"])
 UBUNTU_IMAGE_BASE = sorted(_COMMON_BASE + ["procps", "ubuntu-keyring"])
 #: Installed on a fresh Ubuntu 22.04 server (a student machine).
 UBUNTU_MACHINE_BASE = sorted(set(_COMMON_BASE) | {
-    "adduser", "apt-utils", "ca-certificates", "curl", "e2fsprogs", "ethtool", "gnupg", "iproute2", "iptables",
+    "adduser", "apt-utils", "ca-certificates", "curl", "e2fsprogs", "ethtool", "gnupg", "gpg", "iproute2", "iptables",
     "kmod", "libcurl4", "lsb-release", "man-db", "netbase", "openssh-server", "openssl", "procps", "sudo",
     "systemd", "tzdata", "ubuntu-keyring",
 })
@@ -409,8 +409,11 @@ _ARCHIVE: list[dict[str, Any]] = [
          size=1186 * kB, isize=2091, bin=["openssl"],
          description="Secure Sockets Layer toolkit - cryptographic utility"),
     dict(name="gnupg", section="utils", versions=_v("2.2.27-3ubuntu2.1", "2.4.4-2ubuntu17", "2.2.40-1.1"),
-         size=315 * kB, isize=885, bin=["gpg"], arch="all",
+         size=315 * kB, isize=885, depends=("gpg",), arch="all",
          description="GNU privacy guard - a free PGP replacement"),
+    dict(name="gpg", section="utils", versions=_v("2.2.27-3ubuntu2.1", "2.4.4-2ubuntu17", "2.2.40-1.1"),
+         size=474 * kB, isize=1084, bin=["gpg"],
+         description="GNU Privacy Guard -- minimalist public key operations"),
     dict(name="vim", section="editors", versions=_v("2:8.2.3995-1ubuntu2.17", "2:9.1.0016-1ubuntu7.2", "2:9.0.1378-2"),
          size=1735 * kB, isize=4048, bin=["vim"], links={"/usr/bin/vi": "vim"},
          description="Vi IMproved - enhanced vi editor"),

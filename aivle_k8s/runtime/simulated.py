@@ -27,6 +27,7 @@ get routable addresses instead.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..engine.containers import Container as EngineContainer
     from ..engine.engine import Engine
 
-__all__ = ["SimulatedRuntime", "PAUSE_IMAGE", "pause_image"]
+__all__ = ["SimulatedRuntime", "PAUSE_IMAGE", "pause_image", "in_loop_callback"]
 
 #: The sandbox image kubeadm 1.29/1.30 expects.
 PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
@@ -89,6 +90,26 @@ class _Entry:
     container: "EngineContainer"
     created_at: float
     start_error: str = ""
+    image_name: str | None = None  # the config's image, fully qualified (once parsed)
+
+
+def in_loop_callback(loop: Any) -> bool:
+    """Whether the caller runs inside one of ``loop``'s callbacks (a timer, an event, a process resumed
+    by the loop): a CRI call made from there must not run the loop itself (it would run other callbacks,
+    and let time pass, in the middle of this one), so it answers with an Event instead of waiting."""
+    flag = getattr(loop, "in_callback", None)
+    if isinstance(flag, bool):
+        return flag
+    step = getattr(type(loop), "step", None)
+    code = getattr(step, "__code__", None)
+    if code is None:
+        return False
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code and frame.f_locals.get("self") is loop:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _label_match(labels: dict, selector: dict | None) -> bool:
@@ -114,6 +135,7 @@ class SimulatedRuntime:
         self.pause_image = pause_image
         self._sandboxes: dict[str, _Sandbox] = {}
         self._containers: dict[str, _Entry] = {}
+        self._store_view: tuple | None = None
 
     def __repr__(self) -> str:
         return f"<SimulatedRuntime {self.endpoint} pods={len(self._sandboxes)} containers={len(self._containers)}>"
@@ -130,9 +152,9 @@ class SimulatedRuntime:
 
     @property
     def network_ready(self) -> bool:
-        """True once a CNI plugin is configured (an allocator, or a file in ``/etc/cni/net.d``)."""
-        if self.ip_allocator is not None:
-            return True
+        """True while a CNI network config is in ``/etc/cni/net.d`` on the node (containerd's CNI
+        plugin reloads the directory: remove the config and the network is not ready again, whatever
+        allocator was in use)."""
         fs = self.engine.machine.fs
         try:
             return any(n.endswith((".conf", ".conflist", ".json")) for n in fs.listdir("/etc/cni/net.d"))
@@ -207,7 +229,13 @@ class SimulatedRuntime:
         if config.host_network:
             sb.ip = engine.machine.ip
         elif self.ip_allocator is not None:
-            sb.ip = self._allocate(c.id, config)
+            try:
+                sb.ip = self._allocate(c.id, config)
+            except BaseException:
+                # the CNI ADD failed: the sandbox is torn down again (no pause container is left
+                # behind, its name can be used by the next attempt)
+                c._remove_now()
+                raise
             netns = c._netns
             netns.scope = None  # a CNI address is routable from every node
             engine.world.net.add_ip(netns, sb.ip)
@@ -257,9 +285,10 @@ class SimulatedRuntime:
             for rule in sb.rules:
                 self.engine.world.net.remove_rule(self.engine.machine.name, rule)
             sb.rules.clear()
-            if self.ip_allocator is not None and sb.pause._netns is not None and sb.ip:
-                self.engine.world.net.remove_ip(sb.pause._netns, sb.ip)
-            self._release(sb)
+            if not sb.config.host_network:  # a host-network pod's IP is the node's own: never taken away
+                if self.ip_allocator is not None and sb.pause._netns is not None and sb.ip:
+                    self.engine.world.net.remove_ip(sb.pause._netns, sb.ip)
+                self._release(sb)
         sb.state = SANDBOX_NOTREADY
 
     def remove_pod_sandbox(self, pod_sandbox_id: str) -> None:
@@ -383,13 +412,16 @@ class SimulatedRuntime:
             entry.start_error = e.message
             raise
 
-    def stop_container(self, container_id: str, timeout: float = 0, *, wait: bool = True):
+    def stop_container(self, container_id: str, timeout: float = 0, *, wait: bool | None = None):
         """``StopContainer``: the stop signal, SIGKILL after ``timeout`` seconds (0: at once).
 
-        With ``wait=False`` returns an Event that fires when it has stopped (for kubelets running on the loop).
+        Waits (simulated time passes) when called from outside the loop; with ``wait=False``, or
+        from inside a loop callback, returns an Event that fires when it has stopped instead.
         """
         self.engine._check()
         entry = self._entry(container_id)
+        if wait is None:
+            wait = not in_loop_callback(self.engine.loop)
         return entry.container.stop(timeout=timeout, wait=wait)
 
     def remove_container(self, container_id: str) -> None:
@@ -416,13 +448,16 @@ class SimulatedRuntime:
         return CONTAINER_UNKNOWN
 
     def _image_name(self, entry: _Entry) -> str:
-        tags = self.engine.store.tags_of(entry.container.image_id)
-        from ..images.reference import parse_reference
+        tags = self._view()[1].get(entry.container.image_id, ())
+        wanted = entry.image_name
+        if wanted is None:
+            from ..images.reference import parse_reference
 
-        try:
-            wanted = str(parse_reference(entry.config.image))
-        except AivleError:
-            wanted = entry.config.image
+            try:
+                wanted = str(parse_reference(entry.config.image))
+            except AivleError:
+                wanted = entry.config.image
+            entry.image_name = wanted
         return wanted if wanted in tags or not tags else tags[0]
 
     def list_containers(self, filter: ContainerFilter | None = None) -> list[Container]:
@@ -445,6 +480,26 @@ class SimulatedRuntime:
                                  c.image_id, state, entry.created_at, dict(c.labels),
                                  dict(entry.config.annotations)))
         return out
+
+    def relist(self, ids: Any = None) -> dict[str, str]:
+        """Every sandbox's and container's id with its state (what the kubelet's PLEG gets from
+        ``ListPodSandbox`` + ``ListContainers`` each second, without the metadata it does not compare);
+        with ``ids``, only those (full ids; unknown ones are left out)."""
+        self.engine._check()
+        sandboxes, containers = self._sandboxes, self._containers
+        if ids is not None:
+            states = {}
+            for i in ids:
+                sb = sandboxes.get(i)
+                if sb is not None:
+                    states[i] = self._sandbox_state(sb)
+                elif i in containers:
+                    states[i] = self._state(containers[i])
+            return states
+        states = {sid: self._sandbox_state(sb) for sid, sb in sandboxes.items()}
+        for cid, entry in containers.items():
+            states[cid] = self._state(entry)
+        return states
 
     def container_status(self, container_id: str) -> ContainerStatus:
         """``ContainerStatus``: state, exit code and reason (``Completed`` / ``Error`` / ``OOMKilled``)."""
@@ -477,8 +532,13 @@ class SimulatedRuntime:
         s = c.stats()
         return ContainerStats(c.id, s["memory_stats"]["usage"], s["cpu"], s["pids_stats"]["current"])
 
-    def exec_sync(self, container_id: str, cmd: list[str], timeout: float = 0) -> ExecSyncResponse:
-        """``ExecSync`` (``crictl exec`` / ``kubectl exec``): run to completion; simulated time passes.
+    def exec_sync(self, container_id: str, cmd: list[str], timeout: float = 0, *, wait: bool | None = None):
+        """``ExecSync`` (``crictl exec`` / ``kubectl exec``): run the command to completion.
+
+        From outside the loop simulated time passes until it ends and the ExecSyncResponse is
+        returned. With ``wait=False``, or from inside a loop callback (a probe, a process), a command
+        that does not end at once gives an Event that fires with the ExecSyncResponse when it does
+        (killed after ``timeout`` seconds, 600 by default).
 
         Raises:
             Conflict: the container is not running.
@@ -489,9 +549,38 @@ class SimulatedRuntime:
         if state != CONTAINER_RUNNING:
             raise Conflict(f"rpc error: code = Unknown desc = failed to exec in container: container is in "
                            f"{state} state")
-        result = entry.container.exec_run(list(cmd), demux=True, timeout=timeout or 600.0)
-        out, err = result.output
-        return ExecSyncResponse(out or b"", err or b"", result.exit_code if result.exit_code is not None else 0)
+        limit = timeout or 600.0
+        started = entry.container._exec_spawn(list(cmd), demux=True)
+        if not isinstance(started, tuple):
+            out, err = started.output
+            return ExecSyncResponse(out or b"", err or b"", started.exit_code or 0)
+        proc, out_s, err_s = started
+        kernel = self.engine.machine.kernel
+
+        def response() -> ExecSyncResponse:
+            code = proc.exit_code
+            return ExecSyncResponse(out_s.getvalue() or b"", err_s.getvalue() or b"", code if code is not None else 0)
+
+        if not proc.alive:
+            return response()
+        if wait is None:
+            wait = not in_loop_callback(self.engine.loop)
+        if wait:
+            self.engine._wait_for(lambda: not proc.alive, limit)
+            if proc.alive:
+                kernel.signal(proc.pid, "KILL")
+            return response()
+        loop = self.engine.loop
+        done = loop.event()
+        timer = loop.call_later(limit, lambda: kernel.signal(proc.pid, "KILL") if proc.alive else None)
+
+        def finished(_ev: Any) -> None:
+            timer.cancel()
+            if not done.triggered:
+                done.succeed(response())
+
+        proc.exited.add_callback(finished)
+        return done
 
     def container_logs(self, container_id: str, tail: int | None = None, timestamps: bool = False) -> bytes:
         """The container's output (``kubectl logs`` / ``crictl logs``), every attempt of this container id."""
@@ -518,11 +607,14 @@ class SimulatedRuntime:
         return image.image if isinstance(image, ImageSpec) else str(image)
 
     def pull_image(self, image: str | ImageSpec, auth: AuthConfig | None = None,
-                   sandbox_config: PodSandboxConfig | None = None) -> str:
-        """``PullImage``: returns the image id (``sha256:...``); simulated time passes.
+                   sandbox_config: PodSandboxConfig | None = None, *, wait: bool | None = None):
+        """``PullImage``: returns the image id (``sha256:...``) once the download's simulated time has
+        passed. With ``wait=False``, or from inside a loop callback (kubeadm, a kubelet), returns an
+        Event instead that fires with the image id when the download is over (its ``seconds`` say how
+        long it takes); the loop is never run from inside one of its callbacks.
 
         Raises:
-            Unauthorized / ManifestUnknown / RegistryError: as the registry answers.
+            Unauthorized / ManifestUnknown / RegistryError: as the registry answers (at once).
         """
         engine = self.engine
         engine._check()
@@ -532,36 +624,78 @@ class SimulatedRuntime:
 
             host = parse_reference(text).domain
             engine.auths[host] = engine.registry_for(host).login(auth.username, auth.password)
-        report = engine.images.pull(text)
-        return report.image.id
+        waited: list[float] = []
+        before = engine.__dict__.get("_sleep")
+        engine._sleep = waited.append  # the download's time, spent below (or by the caller)
+        try:
+            report = engine.images.pull(text)
+        finally:
+            if before is None:
+                del engine._sleep
+            else:
+                engine._sleep = before
+        seconds = float(sum(waited))
+        if wait is None:
+            wait = not in_loop_callback(engine.loop)
+        if wait:
+            engine._sleep(seconds)
+            return report.image.id
+        done = engine.loop.timeout(seconds, report.image.id)
+        done.seconds = seconds  # type: ignore[attr-defined]
+        return done
+
+    def _view(self) -> tuple:
+        """The image store as the CRI shows it, rebuilt only when its images or references changed:
+        ``(key, tags by image id, CRI images by id in store order, lookups by name)``."""
+        store = self.engine.store
+        key = (tuple(store._images), dict(store._refs))
+        view = self._store_view
+        if view is not None and view[0] == key:
+            return view
+        tags: dict[str, tuple[str, ...]] = {}
+        for image_id in store._images:
+            tags[image_id] = tuple(store.tags_of(image_id))
+        digests: dict[str, list[str]] = {}
+        for ref, image_id in store.references().items():
+            if "@" in ref:
+                digests.setdefault(image_id, []).append(ref)
+        images = {}
+        for img in store.images():
+            images[img.id] = Image(img.id, tags[img.id], tuple(digests.get(img.id, ())), img.size)
+        view = self._store_view = (key, tags, images, {})
+        return view
 
     def _crimage(self, img: EngineImage) -> Image:
-        store = self.engine.store
-        return Image(img.id, tuple(store.tags_of(img.id)),
-                     tuple(f"{d.split('@')[0]}@{d.split('@')[1]}" for d in self._digests(img.id)), img.size)
-
-    def _digests(self, image_id: str) -> list[str]:
-        return [ref for ref, i in self.engine.store.references().items() if i == image_id and "@" in ref]
+        return self._view()[2][img.id]
 
     def list_images(self, filter: str | None = None) -> list[Image]:
         """``ListImages`` (``crictl images``)."""
         self.engine._check()
-        images = self.engine.store.images()
         if filter:
             try:
                 wanted = self.engine.store.resolve(filter)
             except AivleError:
                 return []
-            images = [i for i in images if i.id == wanted]
-        return [self._crimage(i) for i in images]
+            return [self._crimage(i) for i in self.engine.store.images() if i.id == wanted]
+        return list(self._all_images())
+
+    def _all_images(self) -> tuple[Image, ...]:
+        """Every image as the CRI shows it (the kubelet asks every 10 s for its node status)."""
+        return tuple(self._view()[2].values())
 
     def image_status(self, image: str | ImageSpec) -> Image | None:
         """``ImageStatus``: the image, or None when it is not on the node."""
         self.engine._check()
+        text = self._image_text(image)
+        found = self._view()[3]
+        if text in found:
+            return found[text]
         try:
-            return self._crimage(self.engine.store.get(self._image_text(image)))
+            img = self._crimage(self.engine.store.get(text))
         except (ImageNotFound, AivleError):
-            return None
+            img = None
+        found[text] = img
+        return img
 
     def remove_image(self, image: str | ImageSpec) -> None:
         """``RemoveImage`` (no error when it is not there).

@@ -223,6 +223,11 @@ POLICY: dict[str, tuple[Rule, ...]] = {
         _r("list watch", "discovery.k8s.io", "endpointslices"),
         _r("get", '""', "nodes"),
     ),
+    # metrics-server's ClusterRole system:metrics-server (components.yaml)
+    "user:system:serviceaccount:kube-system:metrics-server": (
+        _r("get", '""', "nodes/metrics"),
+        _r(READ, '""', "pods nodes"),
+    ),
     # kubeadm join with a bootstrap token: submit a CSR, read what discovery and join need
     "group:system:bootstrappers": (
         _r("create get list watch", "certificates.k8s.io", "certificatesigningrequests"),

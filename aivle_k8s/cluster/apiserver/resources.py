@@ -126,6 +126,8 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     ResourceInfo("CronJob", "cronjobs", "cronjob", ("cj",), True, "batch", "v1", "cronjobs", _STATUS,
                  categories=_ALL, generation=True),
     ResourceInfo("Job", "jobs", "job", (), True, "batch", "v1", "jobs", _STATUS, categories=_ALL, generation=True),
+    ResourceInfo("APIService", "apiservices", "apiservice", (), False, "apiregistration.k8s.io", "v1",
+                 "apiregistration.k8s.io/apiservices", _STATUS),
     ResourceInfo("CertificateSigningRequest", "certificatesigningrequests", "certificatesigningrequest", ("csr",),
                  False, "certificates.k8s.io", "v1", "certificatesigningrequests", ("status", "approval")),
     ResourceInfo("Lease", "leases", "lease", (), True, "coordination.k8s.io", "v1", "leases"),

@@ -8,8 +8,9 @@ of one Kubernetes version (1.30 by default), and also exposes the schema's
 patch metadata (``x-kubernetes-patch-merge-key``) for strategic merge patch.
 
 Validators are built once per kind and results are memoized by the object's
-content (minus per-object metadata such as name and uid), so the 150,000 pods
-stamped from one template are checked once.
+content (minus per-object metadata such as name and uid), or by its shape (field
+names and value types), so the 150,000 pods stamped from one template are checked
+once and a Lease renewed every 10 s is checked once.
 
 >>> s = Schemas("1.30")
 >>> r = s.decode({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
@@ -28,7 +29,7 @@ import json
 from collections import OrderedDict
 from typing import Any, NamedTuple
 
-__all__ = ["Schemas", "DecodeResult", "DEFAULT_KUBERNETES_VERSION", "instance_key", "format_path"]
+__all__ = ["Schemas", "DecodeResult", "DEFAULT_KUBERNETES_VERSION", "instance_key", "shape_key", "format_path"]
 
 #: The Kubernetes version whose schemas validate objects unless told otherwise.
 DEFAULT_KUBERNETES_VERSION = "1.30"
@@ -46,6 +47,36 @@ def instance_key(obj: dict) -> str:
         obj = dict(obj)
         obj["metadata"] = {k: v for k, v in meta.items() if k not in _INSTANCE_META}
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+#: Definitions whose schema-required fields the API server does not check (the OpenAPI marks every
+#: field without ``omitempty`` required; kube-apiserver's validation only checks some of them):
+#: a kubelet may post a partial ``status.nodeInfo``.
+_REQUIRED_NOT_VALIDATED = ("io.k8s.api.core.v1.NodeSystemInfo",)
+
+
+def _shape(v: Any, key: Any = None) -> Any:
+    if isinstance(v, dict):
+        return {k: _shape(x, k) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_shape(x) for x in v]
+    if isinstance(v, str):
+        return v if key in ("apiVersion", "kind") else ""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return 0
+    if isinstance(v, float):
+        return 0.0 if v.is_integer() else 0.5
+    return f"<{type(v).__name__}>"
+
+
+def shape_key(obj: dict) -> str:
+    """A canonical text of what decoding ``obj`` depends on: its field names, the JSON type of each
+    value (integral or not for numbers) and the ``apiVersion``/``kind`` strings -- the schemas check
+    nothing else (no patterns, lengths or enums but apiVersion/kind), so objects that differ only in
+    their strings and numbers (a Lease renewed, a status heartbeat) decode alike and share a memo entry."""
+    return json.dumps(_shape(obj), sort_keys=True, separators=(",", ":"))
 
 
 def format_path(path) -> str:
@@ -181,10 +212,11 @@ class Schemas:
 
     # -- decoding -----------------------------------------------------------------------
     def decode(self, obj: dict, key: str | None = None) -> DecodeResult:
-        """Check ``obj`` the way the Go decoder would (memoized by :func:`instance_key`)."""
+        """Check ``obj`` the way the Go decoder would (memoized by ``key``, an :func:`instance_key`,
+        or by default by :func:`shape_key`)."""
         api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
         if key is None:
-            key = instance_key(obj)
+            key = shape_key(obj)
         mkey = (api_version, kind, key)
         hit = self._memo.get(mkey)
         if hit is not None:
@@ -218,6 +250,8 @@ class Schemas:
                 if type_error is None:
                     type_error = self._type_error(api_version, kind, path, e)
             elif e.validator == "required":
+                if any(e.schema is self.defs.get(d) for d in _REQUIRED_NOT_VALIDATED):
+                    continue
                 for r in e.validator_value:
                     if isinstance(e.instance, dict) and r not in e.instance:
                         required.append(format_path(path + [r]))

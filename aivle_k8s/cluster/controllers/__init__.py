@@ -11,11 +11,16 @@ endpoint              :class:`EndpointsController`           endpoint-controller
 endpointslice         :class:`EndpointSliceController`       endpoint-slice-controller
 serviceaccount        :class:`ServiceAccountController`      serviceaccount-controller
 tokencleaner          :class:`TokenCleaner`                  tokencleaner
+bootstrapsigner       :class:`BootstrapSigner`               bootstrap-signer
 garbagecollector      :class:`GarbageCollector`              garbage-collector-controller
 namespace             :class:`NamespaceController`           namespace-controller
 csrapproving          :class:`CSRApprovingController`        csrapproving
 csrsigning            :class:`CSRSigningController`          csrsigning
 ====================  =====================================  ==========================
+
+As in kube-controller-manager, ``bootstrapsigner`` and ``tokencleaner`` are not part of
+``*`` (:data:`DISABLED_BY_DEFAULT`): kubeadm enables them with
+``--controllers=*,bootstrapsigner,tokencleaner``.
 """
 
 from .base import (Controller, EventRecorder, LeaderElector, SharedInformers, WorkQueue)
@@ -32,6 +37,7 @@ from .podgc import PodGCController
 from .replicaset import ReplicaSetController
 from .serviceaccount import ServiceAccountController
 from .tokencleaner import TokenCleaner
+from .bootstrapsigner import BootstrapSigner
 
 #: ``--controllers`` name -> class, in start order.
 CONTROLLERS: dict = {
@@ -46,13 +52,17 @@ CONTROLLERS: dict = {
     "endpointslice": EndpointSliceController,
     "serviceaccount": ServiceAccountController,
     "tokencleaner": TokenCleaner,
+    "bootstrapsigner": BootstrapSigner,
     "garbagecollector": GarbageCollector,
     "namespace": NamespaceController,
     "csrapproving": CSRApprovingController,
     "csrsigning": CSRSigningController,
 }
 
-__all__ = ["CONTROLLERS", "Controller", "WorkQueue", "SharedInformers", "EventRecorder", "LeaderElector",
+#: Controllers ``*`` leaves out (they must be named).
+DISABLED_BY_DEFAULT = frozenset({"bootstrapsigner", "tokencleaner"})
+
+__all__ = ["CONTROLLERS", "DISABLED_BY_DEFAULT", "BootstrapSigner", "Controller", "WorkQueue", "SharedInformers", "EventRecorder", "LeaderElector",
            "DeploymentController", "ReplicaSetController", "NodeLifecycleController", "PodGCController", "NodeIPAMController",
            "EndpointsController", "EndpointSliceController", "ServiceAccountController", "TokenCleaner", "GarbageCollector",
            "NamespaceController", "CSRApprovingController", "CSRSigningController",

@@ -586,6 +586,7 @@ class LeaderElector:
         self._last_renew = None
         self._observed: tuple[str, str] | None = None  # (holder, renewTime) seen
         self._observed_at = 0.0
+        self._lease: dict | None = None  # the Lease as last read or written (LeaseLock.lease)
         self._timer = None
 
     def __repr__(self) -> str:
@@ -627,17 +628,43 @@ class LeaderElector:
                 self.on_stopped_leading()
 
     def _try_acquire_or_renew(self) -> bool:
-        from ..apiserver.errors import NotFoundError
-
         now = self.loop.now
         spec = {"holderIdentity": self.identity, "leaseDurationSeconds": int(self.lease_duration),
                 "acquireTime": micro_time(now), "renewTime": micro_time(now), "leaseTransitions": 0}
+        # 1. the fast path: the leader, its lease still valid, updates the Lease it holds
+        #    (resourceVersion included) without reading it first; a conflict falls back to 2.
+        lease = self._lease
+        if (self.leading and lease is not None and self._observed == (self.identity, (lease.get("spec") or {})
+                                                                      .get("renewTime"))
+                and now < self._observed_at + self.lease_duration):
+            cur = lease.get("spec") or {}
+            spec["acquireTime"] = cur.get("acquireTime") or spec["acquireTime"]
+            spec["leaseTransitions"] = int(cur.get("leaseTransitions") or 0)
+            try:
+                self._lease = self.client.update({**lease, "spec": spec})
+            except Exception as e:  # noqa: BLE001 - any failure: the slow path decides
+                if not is_transient(e):
+                    from ..apiserver.errors import StatusError
+                    if not isinstance(e, StatusError):
+                        raise
+                self._lease = None
+            else:
+                self._observed = (self.identity, spec["renewTime"])
+                self._observed_at = now
+                return True
+        # 2. read (or create) the Lease
+        from ..apiserver.errors import NotFoundError
+
         try:
             lease = self.client.get("leases", self.name, self.namespace)
         except NotFoundError:
-            self.client.create({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                                "metadata": {"name": self.name, "namespace": self.namespace}, "spec": spec})
+            self._lease = self.client.create({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                                              "metadata": {"name": self.name, "namespace": self.namespace},
+                                              "spec": spec})
+            self._observed = (self.identity, spec["renewTime"])
+            self._observed_at = now
             return True
+        self._lease = lease
         cur = lease.get("spec") or {}
         holder = cur.get("holderIdentity") or ""
         seen = (holder, cur.get("renewTime") or "")
@@ -656,7 +683,7 @@ class LeaderElector:
             spec["leaseTransitions"] = int(cur.get("leaseTransitions") or 0) + (1 if cur else 0)
         lease = dict(lease)
         lease["spec"] = spec
-        self.client.update(lease)
+        self._lease = self.client.update(lease)
         self._observed = (self.identity, spec["renewTime"])
         self._observed_at = now
         return True

@@ -122,8 +122,9 @@ class NodeLifecycleController(Controller):
             return
         node = self._check_health(node)
         self._sync_taints(node)
-        if self.eviction:
-            for pod in self.pods.by_index("node", key):
+        node = self.nodes.get(key) or node
+        if self.eviction and any(t.get("effect") == "NoExecute" for t in (node.get("spec") or {}).get("taints") or []):
+            for pod in self.pods.by_index("node", key):  # only NoExecute taints evict
                 if not pod["metadata"].get("deletionTimestamp"):
                     self.queue.add(f"{pod['metadata']['namespace']}/{pod['metadata']['name']}")
 

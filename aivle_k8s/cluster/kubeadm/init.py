@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Callable
 
+from ...sim.clock import Event
 from ...sim.errors import AivleError, FsError
 from .. import pki
 from .. import kubeconfig as kcfg
@@ -315,7 +316,9 @@ def run_init(proc: Any, machine: Any, cfg: Config, out: Out):
     for image in images_for(cfg):
         try:
             if rt.image_status(image) is None:
-                rt.pull_image(image)
+                pulled = rt.pull_image(image)
+                if isinstance(pulled, Event):  # kubeadm waits for the download without running the loop
+                    yield pulled
         except AivleError as e:
             pull_errors.append((f"ImagePull", f"failed to pull image {image}: output: {e.message}, error: exit status 1"))
     pull_fatal, _ = split_ignored(pull_errors, [], cfg.ignore_preflight)

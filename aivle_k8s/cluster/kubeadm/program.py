@@ -6,6 +6,7 @@ import datetime as _dt
 from typing import Any
 
 from ...linux.kernel import register_program
+from ...sim.clock import Event
 from ...sim.errors import AivleError, FsError
 from .config import DEFAULT_VERSION, Config, load_config_file
 from .errors import KubeadmError, PreflightError
@@ -160,7 +161,8 @@ def kubeadm_main(proc):
                 out(f"{img}\n")
             return 0
         if cmd == "config" and pos[1:3] == ["images", "pull"]:
-            return _images_pull(proc, machine, opts, out)
+            code = yield from _images_pull(proc, machine, opts, out)
+            return code
         if cmd == "certs" and pos[1:2] == ["check-expiration"]:
             return _check_expiration(proc, machine, out)
         if cmd == "certs" and pos[1:2] == ["certificate-key"]:
@@ -239,7 +241,7 @@ def _token(proc: Any, machine: Any, pos: list[str], opts: dict, out: Out) -> int
     raise KubeadmError(f'unknown command "{sub}" for "kubeadm token"')
 
 
-def _images_pull(proc: Any, machine: Any, opts: dict, out: Out) -> int:
+def _images_pull(proc: Any, machine: Any, opts: dict, out: Out):
     from ..k8s_images import registry_k8s_io
     from ..runtimes import runtime_for
     from .preflight import cri_error
@@ -254,7 +256,9 @@ def _images_pull(proc: Any, machine: Any, opts: dict, out: Out) -> int:
         raise KubeadmError(f"failed to create new CRI runtime service: {err}")
     rt = runtime_for(machine, cfg.cri_socket)
     for img in images_for(cfg):
-        rt.pull_image(img)
+        pulled = rt.pull_image(img)
+        if isinstance(pulled, Event):  # the download's time passes without kubeadm running the loop
+            yield pulled
         out(f"[config/images] Pulled {img}\n")
     return 0
 

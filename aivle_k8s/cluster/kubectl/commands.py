@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any, Callable, Generator, Iterable
 
+from ...sim.clock import Event
 from ...sim.errors import AivleError, InvalidInput, NetworkError, UsageError
 from ..apiserver.errors import (AlreadyExistsError, ConnectionRefused, InvalidError, NoKindMatchError,
                                 NotFoundError, StatusError, UnknownResourceError)
@@ -59,6 +60,47 @@ def _server_error(e: Exception, action: str = "", source: str = "") -> str:
         reason = e.reason
         return f"Error from server ({reason}): {msg}" if reason else f"Error from server: {msg}"
     return str(e)
+
+
+def _top_table(rows: list[list[str]], headers: list[str] | None) -> str:
+    """kubectl top's table: every cell ends with a tab (so every column, the last too, is padded)."""
+    from ...engine import format as fmt
+
+    lines = ([headers] if headers is not None else []) + rows
+    if not lines:
+        return ""
+    return fmt.tabwriter("\n".join("".join(f"{c}\t" for c in line) for line in lines), minwidth=6, padding=3) + "\n"
+
+
+def _nanos(q: Any) -> int:
+    import math
+
+    from ..scheduler.quantity import parse_quantity
+
+    return math.ceil(parse_quantity(q) * 10**9)
+
+
+def _milli(q: Any) -> int:
+    """``Quantity.MilliValue()`` (rounded up)."""
+    from ..scheduler.quantity import cpu_millis
+
+    return cpu_millis(q)
+
+
+def _value(q: Any) -> int:
+    """``Quantity.Value()`` (rounded up)."""
+    from ..scheduler.quantity import to_int
+
+    return to_int(q)
+
+
+def _sort_metrics(items: list[dict], sort_by: str, usage: Callable[[dict], dict]) -> list[dict]:
+    """kubectl's metrics sorters: by name (namespace first), or largest cpu / memory first."""
+    if sort_by == "cpu":
+        return sorted(items, key=lambda m: (-_nanos(usage(m).get("cpu", "0"))))
+    if sort_by == "memory":
+        return sorted(items, key=lambda m: (-_value(usage(m).get("memory", "0"))))
+    return sorted(items, key=lambda m: (m["metadata"].get("namespace", ""), m["metadata"]["name"]))
 
 
 def _go_duration_str(seconds: float) -> str:
@@ -1039,7 +1081,7 @@ class Kubectl:
             self.write(_text(text))
         return 0
 
-    def cmd_exec(self, inv: Invocation) -> int:
+    def cmd_exec(self, inv: Invocation) -> Generator[Any, Any, int]:
         args = inv.args
         if not args:
             raise CommandError("error: pod, type/name or --filename must be specified\nSee 'kubectl exec -h' for help "
@@ -1074,6 +1116,8 @@ class Kubectl:
         stdin = self.stdin if inv.values.get("stdin") else None
         result = self.client.exec(name, self.namespace, command, container=container, stdin=stdin,
                                   tty=bool(inv.values.get("tty")))
+        if isinstance(result, Event):  # the command takes time: kubectl waits on the stream
+            result = yield result
         code, out, err = _exec_result(result)
         self.write(out)
         self.error(err)
@@ -1563,11 +1607,106 @@ class Kubectl:
     # =================================================================================
     # top
     # =================================================================================
-    def _top(self, inv: Invocation) -> int:
-        self.check_server()
-        raise _fail("Metrics API not available")
+    def _metrics(self, path: str, **kw: Any) -> dict:
+        from ..metrics import MetricsAPIError, metrics_get
 
-    cmd_top_node = cmd_top_nodes = cmd_top_no = cmd_top_pod = cmd_top_pods = cmd_top_po = _top
+        try:
+            return metrics_get(self.client, path, **kw)
+        except MetricsAPIError as e:
+            raise _fail(e.message) from None
+
+    def cmd_top_node(self, inv: Invocation) -> int:
+        """``kubectl top node [NAME | -l selector] [--sort-by=cpu|memory] [--show-capacity] [--no-headers]``."""
+        self.check_server()
+        sort_by = inv.values.get("sort-by") or ""
+        if sort_by not in ("", "cpu", "memory"):
+            raise _fail("--sort-by accepts only cpu or memory")
+        sel = inv.values.get("selector") or ""
+        name = inv.args[0] if inv.args else None
+        if name is not None and sel:
+            raise _fail("only one of NAME or --selector can be provided")
+        if name is not None:
+            items = [self._metrics(f"nodes/{name}", verb="get", resource="nodes", name=name)]
+            nodes = [self.client.get("nodes", name)]
+        else:
+            items = self._metrics("nodes", verb="list", resource="nodes",
+                                  params={"labelSelector": sel}).get("items") or []
+            nodes = self.client.list("nodes", label_selector=sel or None).get("items") or []
+        if not items:
+            raise _fail("metrics not available yet")
+        which = "capacity" if inv.values.get("show-capacity") else "allocatable"
+        available = {n["metadata"]["name"]: (n.get("status") or {}).get(which) or {} for n in nodes}
+        rows = []
+        for m in _sort_metrics(items, sort_by, lambda m: m.get("usage") or {}):
+            usage = m.get("usage") or {}
+            cpu, mem = _milli(usage.get("cpu", "0")), _value(usage.get("memory", "0"))
+            avail = available.pop(m["metadata"]["name"], {})
+            row = [m["metadata"]["name"], f"{cpu}m"]
+            if "cpu" in avail:
+                row.append(f"{int(cpu / max(_milli(avail['cpu']), 1) * 100)}%")
+            row.append(f"{mem // (1024 * 1024)}Mi")
+            if "memory" in avail:
+                row.append(f"{int(mem / max(_value(avail['memory']), 1) * 100)}%")
+            rows.append(row)
+        for missing in available:  # nodes metrics-server has no metrics for
+            rows.append([missing] + ["<unknown>"] * 4)
+        head = None if inv.values.get("no-headers") else ["NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%"]
+        self.write(_top_table(rows, head))
+        return 0
+
+    cmd_top_nodes = cmd_top_no = cmd_top_node
+
+    def cmd_top_pod(self, inv: Invocation) -> int:
+        """``kubectl top pod [NAME | -l selector] [-n NS | -A] [--containers] [--sort-by] [--no-headers]``."""
+        self.check_server()
+        sort_by = inv.values.get("sort-by") or ""
+        if sort_by not in ("", "cpu", "memory"):
+            raise _fail("--sort-by accepts only cpu or memory")
+        sel = inv.values.get("selector") or ""
+        name = inv.args[0] if inv.args else None
+        if name is not None and sel:
+            raise _fail("only one of NAME or --selector can be provided")
+        all_ns = bool(inv.values.get("all-namespaces")) and name is None
+        ns = None if all_ns else self.namespace
+        if name is not None:
+            items = [self._metrics(f"namespaces/{ns}/pods/{name}", verb="get", resource="pods", namespace=ns,
+                                   name=name)]
+        else:
+            path = "pods" if all_ns else f"namespaces/{ns}/pods"
+            items = self._metrics(path, verb="list", resource="pods", namespace=ns,
+                                  params={"labelSelector": sel}).get("items") or []
+        if not items:
+            pods = self.client.list("pods", ns, label_selector=sel or None).get("items") or []
+            if pods:
+                raise _fail("metrics not available yet")
+            self.error("No resources found\n" if all_ns else f"No resources found in {ns} namespace.\n")
+            return 0
+
+        def pod_usage(m: dict) -> dict:
+            cpu = sum(_nanos(c.get("usage", {}).get("cpu", "0")) for c in m.get("containers") or [])
+            mem = sum(_value(c.get("usage", {}).get("memory", "0")) for c in m.get("containers") or [])
+            return {"cpu": f"{cpu}n", "memory": str(mem)}
+
+        rows = []
+        containers = bool(inv.values.get("containers"))
+        for m in _sort_metrics(items, sort_by, pod_usage):
+            meta = m["metadata"]
+            prefix = [meta.get("namespace", "")] if all_ns else []
+            if containers:
+                for c in m.get("containers") or []:
+                    u = c.get("usage") or {}
+                    rows.append(prefix + [meta["name"], c["name"], f"{_milli(u.get('cpu', '0'))}m",
+                                          f"{_value(u.get('memory', '0')) // (1024 * 1024)}Mi"])
+            else:
+                u = pod_usage(m)
+                rows.append(prefix + [meta["name"], f"{_milli(u['cpu'])}m",
+                                      f"{_value(u['memory']) // (1024 * 1024)}Mi"])
+        head = (["NAMESPACE"] if all_ns else []) + (["POD"] if containers else []) + \
+            ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+        self.write(_top_table(rows, None if inv.values.get("no-headers") else head))
+        return 0
+
+    cmd_top_pods = cmd_top_po = cmd_top_pod
 
     def cmd_top(self, inv: Invocation) -> int:
         raise CommandError(help_text("top").rstrip("\n") if not inv.args else
@@ -1640,7 +1779,7 @@ class Kubectl:
         if not o:
             self.write(f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}\n")
         api = self.client.apiserver()
-        v = str(api.kubernetes_version)
+        v = str(api.kubernetes_version).lstrip("v")
         server_v = f"v{v}.2" if v.count(".") == 1 else f"v{v}"
         if not o:
             self.write(f"Server Version: {server_v}\n")

@@ -137,7 +137,7 @@ COMMANDS: dict[str, CommandSpec] = {c.name: c for c in (
     _c("certificate", "Modify certificate resources", subs=("approve", "deny")),
     _c("cluster-info", "Display cluster information", subs=("dump",)),
     _c("top", "Display resource (CPU/memory) usage", _SEL, _ALL_NS, B("containers"), S("sort-by"), B("no-headers"),
-       B("use-protocol-buffers"), subs=("node", "pod", "nodes", "pods", "no", "po")),
+       B("use-protocol-buffers"), B("show-capacity"), B("sum"), subs=("node", "pod", "nodes", "pods", "no", "po")),
     _c("cordon", "Mark node as unschedulable", _SEL, _DRY),
     _c("uncordon", "Mark node as schedulable", _SEL, _DRY),
     _c("drain", "Drain node in preparation for maintenance", _SEL, _DRY, B("ignore-daemonsets"),

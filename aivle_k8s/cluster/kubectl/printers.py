@@ -445,7 +445,21 @@ def _pc_row(p: dict, now: _dt.datetime) -> list:
 def _csr_row(c: dict, now: _dt.datetime) -> list:
     spec = c.get("spec") or {}
     conds = [x.get("type") for x in ((c.get("status") or {}).get("conditions")) or []]
+    if (c.get("status") or {}).get("certificate"):
+        conds.append("Issued")
     return [spec.get("signerName", ""), spec.get("username", ""), ",".join(conds) or "Pending"]
+
+
+def _apiservice_row(a: dict, now: _dt.datetime) -> list:
+    svc = (a.get("spec") or {}).get("service")
+    service = f"{svc.get('namespace', '')}/{svc.get('name', '')}" if svc else "Local"
+    available = "Unknown"
+    for c in (a.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Available":
+            available = c.get("status", "Unknown")
+            if available != "True" and c.get("reason"):
+                available = f"{available} ({c['reason']})"
+    return [service, available]
 
 
 def _rolebinding_row(r: dict, now: _dt.datetime) -> list:
@@ -510,6 +524,7 @@ TABLES: dict[str, Table] = {
     "ClusterRoleBinding": Table(["ROLE"], _rolebinding_row, ["USERS", "GROUPS", "SERVICEACCOUNTS"],
                                 lambda r, n: _subjects(r)),
     "ClusterRole": Table([], None, tail=[], tail_row=None),
+    "APIService": Table(["SERVICE", "AVAILABLE"], _apiservice_row),
 }
 TABLES["ClusterRole"].headers = []
 _CREATED_AT = {"ClusterRole", "Role"}

@@ -6,8 +6,9 @@ to the container runtime through the CRI (a
 :class:`~aivle_k8s.runtime.SimulatedRuntime`). Everything happens on the
 world's loop:
 
-* registers its Node (retrying while the API server is not there yet), posts
-  node status every 10 s and renews its Lease in ``kube-node-lease`` every 10 s;
+* registers its Node (retrying while the API server is not there yet), computes
+  its node status every 10 s and posts it when it changed (or every 5 min), and
+  renews its Lease in ``kube-node-lease`` every 10 s (the heartbeat);
 * follows pods with ``spec.nodeName=<node>`` (an Informer) and static pods from
   ``staticPodPath`` (mirror pods in the API), and syncs each: sandbox (pod IP
   from the CNI), image pulls with ImagePullBackOff, containers with
@@ -27,7 +28,7 @@ from typing import Any
 
 from ...runtime.protocol import (CONTAINER_EXITED, CONTAINER_RUNNING, SANDBOX_READY, ContainerConfig, DNSConfig,
                                  Mount, PodSandboxConfig, PortMapping, Resources)
-from ...sim.clock import all_of
+from ...sim.clock import Event, all_of
 from ...sim.errors import AivleError, NetworkError
 from .pod_workers import Backoff, ContainerRecord, PodWorker
 from .probes import run_probe
@@ -49,6 +50,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "failSwapOn": True,
     "containerRuntimeEndpoint": CONTAINERD_SOCKET,
     "nodeStatusUpdateFrequency": "10s",
+    "nodeStatusReportFrequency": "5m0s",
     "maxPods": 110,
     "resolvConf": "/run/systemd/resolve/resolv.conf",
     "fileCheckFrequency": "20s",
@@ -142,9 +144,26 @@ class KubeletEndpoint:
         self.kubelet = kubelet
 
     def __call__(self, data: bytes, peer: tuple) -> bytes:
-        from ...linux.http import Response
+        """HTTPS on 10250: ``GET /metrics/resource`` for callers with credentials (metrics-server's
+        service account token); ``401 Unauthorized`` for anonymous ones (kubeadm turns anonymous auth off)."""
+        from ...linux.http import Request, Response
 
-        return Response(401, b"Unauthorized", {"Content-Type": "text/plain"}).to_bytes()
+        try:
+            req = Request.parse(data)
+        except AivleError:
+            return Response(400, b"Bad Request", {"Content-Type": "text/plain"}).to_bytes()
+        auth = req.header("Authorization") or ""
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            return Response(401, b"Unauthorized", {"Content-Type": "text/plain"}).to_bytes()
+        path = req.path.split("?", 1)[0]
+        if req.method == "GET" and path == "/metrics/resource" and self.kubelet.running:
+            from ..metrics import resource_metrics
+
+            return Response(200, resource_metrics(self.kubelet).encode(),
+                            {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}).to_bytes()
+        if req.method == "GET" and path == "/healthz":
+            return Response(200, b"ok", {"Content-Type": "text/plain; charset=utf-8"}).to_bytes()
+        return Response(404, b"404 page not found\n", {"Content-Type": "text/plain; charset=utf-8"}).to_bytes()
 
     def __repr__(self) -> str:
         return f"<KubeletEndpoint {self.kubelet.node_name}>"
@@ -182,6 +201,11 @@ class Kubelet:
         self.cluster_domain = self.config.get("clusterDomain") or "cluster.local"
         self.static_pod_path = self.config.get("staticPodPath") or ""
         self.status_frequency = _seconds(self.config.get("nodeStatusUpdateFrequency"), 10.0)
+        self.sync_frequency = _seconds(self.config.get("syncFrequency"), 60.0)
+        self.report_frequency = _seconds(self.config.get("nodeStatusReportFrequency"), 300.0)
+        self._last_report = float("-inf")
+        self._pleg_states: dict | None = None  # the runtime's states at the last relist
+        self._lease: dict | None = None  # our Lease as last written
         self.lease_duration = 40
         self.running = False
         self.registered = False
@@ -345,11 +369,19 @@ class Kubelet:
                            max_pods=int(self.config.get("maxPods", 110)))
 
     def _post_status(self) -> None:
+        """``tryUpdateNodeStatus``: compute the status every ``nodeStatusUpdateFrequency`` (10 s) and
+        post it when it changed (heartbeat times aside) or ``nodeStatusReportFrequency`` (5 min) has
+        passed since the last report -- the Lease is the heartbeat in between."""
         status = self.node_status()
         node = self.client.get("nodes", self.node_name)
         self.pod_cidr = (node.get("spec") or {}).get("podCIDR", "") or self.pod_cidr
-        node["status"] = {**(node.get("status") or {}), **status}
+        old = node.get("status") or {}
+        new = {**old, **status}
+        if self.loop.now < self._last_report + self.report_frequency and not _status_changed(old, new):
+            return
+        node["status"] = new
         self.client.update(node, subresource="status")
+        self._last_report = self.loop.now
 
     def _status_tick(self) -> None:
         if not self.running:
@@ -365,17 +397,28 @@ class Kubelet:
     def _renew_lease(self) -> None:
         if not self.running or not self.registered:
             return
+        now = self.world.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+        latest = self._lease
+        self._lease = None
+        if latest is not None:
+            # the lease controller updates the Lease it wrote last (nobody else writes it);
+            # on any failure it falls back to reading it again
+            try:
+                self._lease = self.client.update({**latest, "spec": {**latest["spec"], "renewTime": now,
+                                                                     "holderIdentity": self.node_name}})
+                return
+            except (NetworkError, AivleError):
+                pass
         from ..apiserver.errors import NotFoundError
 
-        now = self.world.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
         try:
             try:
                 lease = self.client.get("leases", self.node_name, "kube-node-lease")
                 lease["spec"]["renewTime"] = now
                 lease["spec"]["holderIdentity"] = self.node_name
-                self.client.update(lease)
+                self._lease = self.client.update(lease)
             except NotFoundError:
-                self.client.create({
+                self._lease = self.client.create({
                     "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                     "metadata": {"name": self.node_name, "namespace": "kube-node-lease",
                                  "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": self.node_name,
@@ -485,11 +528,61 @@ class Kubelet:
     # the sync loop
     # =====================================================================================
     def _relist(self) -> None:
+        """The PLEG: list the runtime's sandboxes and containers and sync the pods whose state
+        changed. A pod that reached a steady state (sandbox ready, every container running or
+        done, its status posted) and whose containers are as they were is left alone until the
+        next periodic sync (``syncFrequency``, 1 min); a pod still on its way (pulling, backing
+        off, waiting for the network, failing to post its status) is synced on every relist."""
         if not self.running:
             return
+        try:
+            states = self.runtime.relist()
+        except (AttributeError, AivleError, NetworkError):
+            states = None
+        resync = self.loop.now - self.sync_frequency
+        same = states is not None and states == self._pleg_states
+        self._pleg_states = states
         for w in list(self.workers.values()):
-            if not w.terminated:
-                self._sync(w)
+            if w.terminated:
+                continue
+            record = w.pleg
+            if states is not None and record is not None and w.synced_at > resync:
+                if same and w.pleg_checked:
+                    continue  # checked against these very states at the last relist
+                for i, state in record:
+                    if states.get(i) != state:
+                        break
+                else:
+                    w.pleg_checked = True
+                    continue
+            self._sync(w)
+
+    @staticmethod
+    def _pleg_record(w: PodWorker, states: dict[str, str]) -> tuple:
+        ids = [w.sandbox_id] + [r.id for r in w.containers.values() if r.id]
+        return tuple((i, states.get(i)) for i in ids if i)
+
+    def _steady(self, w: PodWorker) -> tuple | None:
+        """The PLEG record of ``w`` when nothing is left to do for it until its containers change."""
+        if w.terminating or w.stop_events or w.timer is not None:
+            return None
+        if not w.finished_phase:
+            if w.sandbox_id is None:
+                return None
+            for rec in w.containers.values():
+                if rec.pulling_until is not None or (not rec.done and rec.id is None):
+                    return None
+        ids = [i for i in [w.sandbox_id] + [r.id for r in w.containers.values()] if i]
+        try:
+            states = self.runtime.relist(ids)
+        except (AttributeError, AivleError, NetworkError, TypeError):
+            return None
+        if not w.finished_phase:
+            if states.get(w.sandbox_id) != SANDBOX_READY:
+                return None
+            if any(rec.id and states.get(rec.id) != CONTAINER_RUNNING for rec in w.containers.values()):
+                return None
+        return self._pleg_record(w, states)
 
     def _wake(self, w: PodWorker, at: float) -> None:
         """Sync ``w`` again at simulated time ``at`` (the earliest wins)."""
@@ -508,15 +601,21 @@ class Kubelet:
     def _sync(self, w: PodWorker) -> None:
         if w.terminated or not self.running:
             return
+        w.pleg = None
+        w.pleg_checked = False
+        ok = True
         try:
             if w.terminating:
                 self._sync_terminating(w)
             else:
                 self._sync_pod(w)
         except (NetworkError, AivleError) as e:  # the runtime is down: try again on the next relist
+            ok = False
             self._log("E", f'"Error syncing pod, skipping" err="{e}" pod="{w.key}"')
         if not w.terminated:
-            self._push_status(w)
+            if self._push_status(w) and ok:
+                w.pleg = self._steady(w)
+                w.synced_at = self.loop.now
 
     def _sandbox_config(self, w: PodWorker) -> PodSandboxConfig:
         pod = w.pod
@@ -757,16 +856,8 @@ class Kubelet:
     def _pull(self, image: str) -> float:
         """Pull through the CRI; returns the simulated seconds the download takes (waited on the loop
         by the caller instead of blocking it)."""
-        engine = getattr(self.runtime, "engine", None)
-        waited: list[float] = []
-        if engine is not None:
-            engine._sleep = waited.append
-        try:
-            self.runtime.pull_image(image)
-        finally:
-            if engine is not None:
-                del engine._sleep
-        return float(sum(waited))
+        done = self.runtime.pull_image(image, wait=False)
+        return float(getattr(done, "seconds", 0.0) or 0.0)
 
     @staticmethod
     def _full_ref(image: str) -> str:
@@ -1109,20 +1200,41 @@ class Kubelet:
             if not self.running or w.terminated or w.terminating or rec.id != cid:
                 return
             again = self._probe_once(w, rec, c, cid, kind, probe)
-            if again and rec.id == cid:
-                self._schedule_probe(w, rec, c, cid, kind, probe, float(probe.get("periodSeconds", 10) or 10))
+            if not isinstance(again, Event):
+                if again and rec.id == cid:
+                    self._schedule_probe(w, rec, c, cid, kind, probe, float(probe.get("periodSeconds", 10) or 10))
+            else:  # an exec probe still running: decide when it ends (unless the probes are cancelled)
+                running = _Pending()
+                rec.probe_timers.append(running)
+
+                def finished(ev: Event) -> None:
+                    if running in rec.probe_timers:
+                        rec.probe_timers.remove(running)
+                    if running.cancelled or not self.running or w.terminated or w.terminating or rec.id != cid:
+                        return
+                    if self._probe_result(w, rec, c, cid, kind, probe, *ev.value) and rec.id == cid:
+                        self._schedule_probe(w, rec, c, cid, kind, probe,
+                                             float(probe.get("periodSeconds", 10) or 10))
+
+                again.add_callback(finished)
 
         t = self.loop.call_later(max(delay, 0.0), tick)
         timer_box.append(t)
         rec.probe_timers.append(t)
 
-    def _probe_once(self, w, rec, c, cid, kind, probe) -> bool:
+    def _probe_once(self, w, rec, c, cid, kind, probe) -> bool | Event:
+        """Run one probe; whether to probe again (or an Event when an exec probe is still running)."""
         if kind != "startupProbe" and not rec.started:
             return True  # liveness and readiness wait for the startup probe
         if kind == "startupProbe" and rec.started:
             return False
-        ok, message = run_probe(probe, net=self.world.net, src=self.machine.netns, pod_ip=w.pod_ip, container=c,
-                                runtime=self.runtime, container_id=cid)
+        outcome = run_probe(probe, net=self.world.net, src=self.machine.netns, pod_ip=w.pod_ip, container=c,
+                            runtime=self.runtime, container_id=cid)
+        if isinstance(outcome, Event):
+            return outcome
+        return self._probe_result(w, rec, c, cid, kind, probe, *outcome)
+
+    def _probe_result(self, w, rec, c, cid, kind, probe, ok: bool, message: str) -> bool:
         if rec.id != cid:
             return False
         failure_threshold = int(probe.get("failureThreshold", 3) or 3)
@@ -1364,24 +1476,29 @@ class Kubelet:
         status["qosClass"] = pod_qos_class(spec)
         return status
 
-    def _push_status(self, w: PodWorker) -> None:
+    def _push_status(self, w: PodWorker) -> bool:
+        """Post the pod's status when it changed; returns whether the API server has it."""
         if not self.running:
-            return
+            return False
         status = self.pod_status(w)
         if status == w.last_status:
-            return
+            return True
         target = w.name
         if w.static:
             target = self._static.mirror_name(w) if self._static else None
             if target is None:
                 w.last_status = None
-                return
+                w.pleg = None
+                return False
         try:
             self.client.patch("pods", target, {"status": status}, namespace=w.namespace, patch_type="merge",
                               subresource="status")
             w.last_status = status
+            return True
         except (NetworkError, AivleError) as e:
             self._log("E", f'"Failed to update status for pod" pod="{w.key}" err="{e}"')
+            w.pleg = None
+            return False
 
     # =====================================================================================
     # events
@@ -1460,6 +1577,27 @@ class Kubelet:
                                       f'unable to upgrade connection: container not found ("{container}")')
             return self.runtime.exec_sync(rec.id, list(options.get("command") or []))
         raise BadRequestError(f"the kubelet does not serve {subresource}")
+
+
+class _Pending:
+    """A probe in flight, cancelled with the container's probe timers."""
+
+    cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def _status_changed(old: dict, new: dict) -> bool:
+    """``nodeStatusHasChanged``: any difference but the conditions' ``lastHeartbeatTime``."""
+    def strip(status: dict) -> dict:
+        conds = status.get("conditions")
+        if not conds:
+            return status
+        return {**status, "conditions": [{k: v for k, v in c.items() if k != "lastHeartbeatTime"}
+                                         for c in conds]}
+
+    return strip(old) != strip(new)
 
 
 def _expand(text: str, env: dict[str, str]) -> str:

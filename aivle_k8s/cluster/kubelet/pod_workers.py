@@ -111,6 +111,11 @@ class PodWorker:
     stop_events: list = field(default_factory=list)
     mounts_ready: bool = False
     finished_phase: str | None = None
+    #: what the PLEG saw when the pod was last synced into a steady state (sandbox and container
+    #: ids with their states); ``None`` while the pod still needs syncing every relist
+    pleg: tuple | None = None
+    pleg_checked: bool = False  # ``pleg`` matched the runtime at the last relist
+    synced_at: float = float("-inf")
 
     @property
     def uid(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...sim.clock import Event
 from ...sim.errors import AivleError, NetworkError
 
 __all__ = ["run_probe", "resolve_port", "probe_kind"]
@@ -43,8 +44,11 @@ def _dial_error(e: NetworkError, ip: str, port: int) -> str:
 
 
 def run_probe(probe: dict, *, net: Any, src: Any, pod_ip: str, container: dict, runtime: Any,
-              container_id: str) -> tuple[bool, str]:
-    """Run ``probe`` once against a container; ``src`` is the kubelet's (host) network namespace."""
+              container_id: str) -> tuple[bool, str] | Event:
+    """Run ``probe`` once against a container; ``src`` is the kubelet's (host) network namespace.
+
+    An exec probe whose command takes simulated time gives an Event that fires with the
+    ``(success, message)`` when it ends (the kubelet's loop is never run from inside a probe)."""
     kind = probe_kind(probe)
     timeout = float(probe.get("timeoutSeconds", 1) or 1)
     if kind == "httpGet":
@@ -87,12 +91,25 @@ def run_probe(probe: dict, *, net: Any, src: Any, pod_ip: str, container: dict, 
         return True, ""
     if kind == "exec":
         cmd = list((probe.get("exec") or {}).get("command") or [])
+        loop = runtime.engine.loop if hasattr(runtime, "engine") else None
+        started = loop.now if loop is not None else 0.0
         try:
             res = runtime.exec_sync(container_id, cmd, timeout=timeout)
         except AivleError as e:
             return False, e.message
-        out = (res.stdout + res.stderr).decode(errors="replace")
-        if res.exit_code == 0:
-            return True, ""
-        return False, out if out else f"command {cmd!r} exited with {res.exit_code}"
+        if isinstance(res, Event):  # the command takes time: the outcome comes when it ends
+            outcome = res.loop.event()
+            res.add_callback(lambda ev: outcome.succeed(_exec_outcome(
+                ev.value, cmd, timed_out=ev.loop.now - started >= timeout - 1e-9 and ev.value.exit_code == 137)))
+            return outcome
+        return _exec_outcome(res, cmd)
     return True, ""
+
+
+def _exec_outcome(res: Any, cmd: list[str], *, timed_out: bool = False) -> tuple[bool, str]:
+    if timed_out:
+        return False, f'command "{" ".join(cmd)}" timed out'
+    out = (res.stdout + res.stderr).decode(errors="replace")
+    if res.exit_code == 0:
+        return True, ""
+    return False, out if out else f"command {cmd!r} exited with {res.exit_code}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -33,33 +33,57 @@ class StaticPods:
         self.files: dict[str, str] = {}  # path -> worker key
         self.mirrors: dict[str, dict] = {}  # worker key -> mirror pod as last seen
         self.errors: dict[str, str] = {}
+        self._decoded: dict[str, tuple[bool, Any]] = {}  # manifest text -> (is a pod, YAML or error)
 
-    def _read(self) -> dict[str, dict]:
+    def _read(self) -> dict[str, tuple[str, dict, str]]:
+        """``path -> (config hash, decoded manifest, text)`` of each valid pod manifest.
+
+        A file read again unchanged is not decoded again: what a rescan compares is the
+        hash of the manifest (``kubernetes.io/config.hash``), as in the kubelet's file source.
+        """
         k = self.kubelet
         fs = k.machine.fs
         path = k.static_pod_path
-        found: dict[str, dict] = {}
+        found: dict[str, tuple[str, dict, str]] = {}
         if not path:
             return found
         try:
             names = sorted(fs.listdir(path))
         except AivleError:
             return found
+        decoded: dict[str, tuple[bool, Any]] = {}
         for name in names:
             if name.startswith(".") or not fs.is_file(f"{path}/{name}"):
                 continue
             full = f"{path}/{name}"
             try:
                 text = fs.read_text(full)
-                obj = yaml.safe_load(text)
-            except (AivleError, yaml.YAMLError) as e:
+            except AivleError as e:
                 self.errors[full] = str(e)
                 continue
-            if not isinstance(obj, dict) or obj.get("kind") != "Pod":
-                self.errors[full] = f'invalid pod: kind "{(obj or {}).get("kind") if isinstance(obj, dict) else ""}"'
+            entry = decoded.get(text) or self._decoded.get(text)
+            if entry is None:
+                try:
+                    obj = yaml.safe_load(text)
+                except yaml.YAMLError as e:
+                    entry = (False, str(e))
+                else:
+                    if not isinstance(obj, dict) or obj.get("kind") != "Pod":
+                        kind = obj.get("kind") if isinstance(obj, dict) else ""
+                        entry = (False, f'invalid pod: kind "{kind}"')
+                    else:
+                        entry = (True, obj)
+            decoded[text] = entry
+            ok, obj = entry
+            if not ok:
+                self.errors[full] = obj
                 continue
-            found[full] = self._prepare(obj, text)
+            found[full] = (self._hash(text), obj, text)
+        self._decoded = decoded
         return found
+
+    def _hash(self, text: str) -> str:
+        return hashlib.md5(f"{text}\n{self.kubelet.node_name}".encode()).hexdigest()
 
     def _prepare(self, obj: dict, text: str) -> dict:
         from ..apiserver.defaults import apply_defaults
@@ -70,7 +94,7 @@ class StaticPods:
         meta = pod.setdefault("metadata", {})
         meta["namespace"] = meta.get("namespace") or "default"
         meta["name"] = f"{meta.get('name', '')}-{k.node_name}"
-        digest = hashlib.md5(f"{text}\n{k.node_name}".encode()).hexdigest()
+        digest = self._hash(text)
         meta["uid"] = digest
         ann = meta.setdefault("annotations", {})
         ann["kubernetes.io/config.hash"] = digest
@@ -93,16 +117,17 @@ class StaticPods:
             return
         found = self._read()
         for path, key in list(self.files.items()):
-            pod = found.get(path)
+            entry = found.get(path)
             w = k.workers.get(key)
-            if pod is None or w is None or w.uid != pod["metadata"]["uid"]:
+            if entry is None or w is None or w.uid != entry[0]:
                 if w is not None:
                     k._kill_worker(w)
                 self._delete_mirror(key)
                 del self.files[path]
-        for path, pod in found.items():
+        for path, (_, obj, text) in found.items():
             if path in self.files:
                 continue
+            pod = self._prepare(obj, text)
             meta = pod["metadata"]
             key = f"{meta['namespace']}/{meta['name']}"
             if key in k.workers and not k.workers[key].static:

@@ -8,6 +8,7 @@ condition reasons and messages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from typing import Any
@@ -34,8 +35,18 @@ def kubelet_version(machine: Any) -> str:
     return "v" + raw.split("-", 1)[0].split(":", 1)[-1]
 
 
+@functools.lru_cache(maxsize=1024)
+def _stable_hex(name: str, what: str) -> str:
+    return hashlib.sha256(f"{name}/{what}".encode()).hexdigest()
+
+
 def _stable_id(machine: Any, what: str) -> str:
-    return hashlib.sha256(f"{machine.name}/{what}".encode()).hexdigest()
+    return _stable_hex(machine.name, what)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stable_uuid(name: str, what: str) -> str:
+    return str(uuid.UUID(_stable_hex(name, what)[:32]))
 
 
 def condition(type_: str, status: str, reason: str, message: str, heartbeat: str, transition: str) -> dict:
@@ -96,8 +107,8 @@ def node_status(machine: Any, name: str, node_ip: str, *, ready: tuple[bool, str
         "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
         "nodeInfo": {
             "machineID": machine_id,
-            "systemUUID": str(uuid.UUID(_stable_id(machine, "system-uuid")[:32])),
-            "bootID": str(uuid.UUID(_stable_id(machine, f"boot-{getattr(machine, 'booted_at', 0)}")[:32])),
+            "systemUUID": _stable_uuid(machine.name, "system-uuid"),
+            "bootID": _stable_uuid(machine.name, f"boot-{getattr(machine, 'booted_at', 0)}"),
             "kernelVersion": machine.kernel.release,
             "osImage": OS_IMAGE,
             "containerRuntimeVersion": RUNTIME_VERSION,
