@@ -220,6 +220,18 @@ class ActionWidget:
                 if same:
                     other.callback(other.refresh)()
 
+    def _call(self, action: str, **args: Any) -> Any:
+        """Do an action from code: shown in the widget like a click, raised on error, not journaled
+        (the code cell itself runs again when the notebook is re-executed)."""
+        journal, self.journal = self.journal, None
+        try:
+            outcome = self.perform(action, **args)
+        finally:
+            self.journal = journal
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
     def callback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap a widget callback so any exception is shown in the widget instead of vanishing."""
 

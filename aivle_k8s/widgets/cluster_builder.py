@@ -629,18 +629,6 @@ class ClusterBuilder(ActionWidget):
         """``sudo kubeadm reset -f`` on ``machine`` (a worker is deleted from the cluster first)."""
         return self._call("reset", machine=machine)
 
-    def _call(self, action: str, **args: Any) -> Any:
-        """Do an action from code: shown in the widget like a click, raised on error, not journaled
-        (the code cell itself runs again when the notebook is re-executed)."""
-        journal, self.journal = self.journal, None
-        try:
-            outcome = self.perform(action, **args)
-        finally:
-            self.journal = journal
-        if outcome.error is not None:
-            raise outcome.error
-        return outcome.result
-
     # -- the view ---------------------------------------------------------------------------------------------
     def _controls(self) -> list:
         from ..cluster.setup import KUBERNETES_VERSIONS, RUNTIMES

@@ -218,18 +218,6 @@ class ClusterView(ActionWidget):
         """Advance one second at a time until :meth:`settled` (at most ``timeout`` s); not journaled."""
         return self._call("advance", seconds=timeout or self.settle_timeout, until="settled")
 
-    def _call(self, action: str, **args: Any) -> Any:
-        """Do an action from code: shown in the widget like a click, raised on error, not journaled
-        (the code cell itself runs again when the notebook is re-executed)."""
-        journal, self.journal = self.journal, None
-        try:
-            outcome = self.perform(action, **args)
-        finally:
-            self.journal = journal
-        if outcome.error is not None:
-            raise outcome.error
-        return outcome.result
-
     # -- reading the world ------------------------------------------------------------------------------
     def settled(self) -> bool:
         """Every node Ready and every pod Running or Completed (nothing Pending, creating or terminating)."""
