@@ -1,5 +1,7 @@
 """The whole bring-up by the official guide's command lines: 1 master, 2 workers, nginx behind a Service."""
 
+import re
+
 import pytest
 
 import aivle_k8s as ak
@@ -83,3 +85,82 @@ def test_crictl_shows_what_the_kubelet_started_below_kubernetes(cluster):
     assert "kube-apiserver-master" in pods and "kube-system" in pods
     assert "registry.k8s.io/kube-apiserver" in master.sh("sudo crictl images").stdout
     assert master.sh("crictl ps").exit_code == 1  # the runtime socket needs root
+
+
+# -- other container runtimes (build_cluster runs the same guide steps) --------------------------------------
+
+
+def _node_rows(cluster):
+    rows = cluster.kubectl("get nodes -o wide --no-headers").output.splitlines()
+    return {r.split()[0]: r.split() for r in rows}
+
+
+def test_a_cri_o_cluster_joins_and_gets_ready():
+    """CRI-O serves /run/crio/crio.sock; /var/run is /run on Ubuntu, so the kubelet's
+    unix:///var/run/crio/crio.sock is the same socket."""
+    from aivle_k8s.cluster.bootstrap import build_cluster
+
+    world = ak.World(seed=0)
+    cluster = build_cluster(world, runtime="cri-o", workers=("worker-1",))
+    rows = _node_rows(cluster)
+    assert {n: r[1] for n, r in rows.items()} == {"master": "Ready", "worker-1": "Ready"}
+    assert all(re.fullmatch(r"cri-o://1\.30\.\d+", r[-1]) for r in rows.values()), rows
+    w1 = world.machines["worker-1"]
+    assert w1.sh("readlink /var/run").stdout.strip() == "/run"
+    assert w1.sh("ls -l /var/run/crio/crio.sock").stdout.startswith("srw-rw---- ")
+    assert w1.sh("test -S /run/crio/crio.sock").exit_code == 0
+    pods = cluster.kubectl("get pods -A -o wide --no-headers").output.splitlines()
+    assert all(r.split()[3] == "Running" for r in pods), pods
+    cid = cluster.kubectl("get pods -n kube-system -l k8s-app=kube-proxy -o "
+                          "jsonpath={.items[0].status.containerStatuses[0].containerID}").output
+    assert cid.startswith("cri-o://")
+
+
+def test_a_docker_cluster_shows_docker_as_its_runtime_and_the_cgroup_driver_of_daemon_json():
+    from aivle_k8s.cluster.bootstrap import build_cluster
+
+    world = ak.World(seed=0)
+    cluster = build_cluster(world, runtime="docker", workers=("worker-1",))
+    rows = _node_rows(cluster)
+    assert {n: r[1] for n, r in rows.items()} == {"master": "Ready", "worker-1": "Ready"}
+    assert {r[-1] for r in rows.values()} == {"docker://24.0.7"}
+    w1 = world.machines["worker-1"]
+    sock = w1.sh("ls -l /run/cri-dockerd.sock").stdout
+    assert sock.startswith("srw-rw---- 1 root docker ") and w1.sh("test -S /var/run/cri-dockerd.sock").exit_code == 0
+    assert w1.sh("ls -l /run/containerd/containerd.sock").stdout.startswith("srw-rw---- ")
+    # the guide sets native.cgroupdriver=systemd in daemon.json; dockerd reads it when it starts
+    assert " Cgroup Driver: systemd\n" in w1.sh("sudo docker info").stdout
+    assert w1.extensions["kubelet"].cgroup_mismatch is False
+    w1.sh("echo '{}' | sudo tee /etc/docker/daemon.json")
+    assert " Cgroup Driver: systemd\n" in w1.sh("sudo docker info").stdout  # not before a restart
+    assert w1.sh("sudo systemctl restart docker").exit_code == 0
+    assert " Cgroup Driver: cgroupfs\n" in w1.sh("sudo docker info").stdout
+    from aivle_k8s.cluster.kubelet.kubelet import runtime_cgroup_driver
+
+    assert runtime_cgroup_driver(w1, "unix:///var/run/cri-dockerd.sock") == "cgroupfs"  # what the kubelet sees
+
+
+def test_the_kubelet_and_kubeadm_send_their_user_agents():
+    """client-go's User-Agent: ``kubelet/v1.30.8 (linux/amd64) kubernetes/<commit>``, ``kubeadm/v1.30.8 ...``
+    (the API server's audit log records it)."""
+    from aivle_k8s.cluster import setup
+    from aivle_k8s.cluster.bootstrap import build_cluster
+    from aivle_k8s.cluster.kubeadm import admin_client
+
+    world = ak.World(seed=0)
+    build_cluster(world, workers=())
+    master = world.machines["master"]
+    seen = []
+    admin_client(master).apiserver().add_audit_sink(lambda ev: seen.append((ev.user, ev.user_agent)))
+    w1 = world.machine("worker-1", cpus=2, memory="4Gi")
+    setup.prepare(w1)
+    setup.install_runtime(w1, "containerd")
+    setup.install_kubernetes(w1, "1.30")
+    line = master.sh("sudo kubeadm token create --print-join-command").stdout.strip()
+    assert w1.sh("sudo " + line).exit_code == 0
+    world.advance(15)
+    kubelet = {ua for user, ua in seen if user == "system:node:worker-1" and ua.startswith("kubelet/")}
+    assert kubelet and all(ua.startswith("kubelet/v1.30.8 (linux/amd64) kubernetes/") for ua in kubelet)
+    assert not [ua for user, ua in seen if user == "system:node:worker-1" and not ua]
+    assert any(ua.startswith("kubeadm/v1.30.8 (linux/amd64) kubernetes/") and user.startswith("system:bootstrap:")
+               for user, ua in seen)

@@ -194,3 +194,66 @@ def test_a_crashed_scheduler_is_restarted_by_the_kubelet_and_pending_pods_then_g
     assert new and new != pid
     restarts = master.sh("kubectl -n kube-system get pod kube-scheduler-master --no-headers").stdout.split()[3]
     assert restarts.startswith("1")
+
+
+def sandbox_attempts(worker, pod_prefix):
+    """``crictl pods`` of the worker: the ATTEMPT and STATE of each sandbox of the pods named ``pod_prefix*``."""
+    rows = worker.sh("sudo crictl pods").stdout.splitlines()[1:]
+    out = []
+    for r in rows:
+        cols = r.split()
+        if any(c.startswith(pod_prefix) for c in cols):
+            state = cols[cols.index("ago") + 1]
+            out.append((int(cols[-2]), state))
+    return sorted(out)
+
+
+def test_a_restarted_kubelet_takes_over_the_pods_it_left_running(cluster):
+    """systemctl stop/start kubelet: the new kubelet lists the runtime's sandboxes and containers and adopts
+    them; no sandbox is created twice (no 'failed to reserve sandbox name')."""
+    world, master, workers = cluster
+    w2 = workers["worker-2"]
+    proxy = master.sh("kubectl get pods -n kube-system -l k8s-app=kube-proxy -o wide --no-headers").stdout
+    proxy_pod = next(r.split()[0] for r in proxy.splitlines() if "worker-2" in r)
+    running = lambda: sorted(r.split()[0] for r in w2.sh("sudo crictl ps").stdout.splitlines()[1:])  # noqa: E731
+    before = running()
+    assert len(before) >= 2
+    assert w2.sh("sudo systemctl stop kubelet").exit_code == 0
+    world.advance(30)
+    assert w2.sh("sudo systemctl start kubelet").exit_code == 0
+    world.advance(30)
+    rows = master.sh("kubectl get pods -A -o wide --no-headers").stdout.splitlines()
+    on_w2 = [r.split() for r in rows if " worker-2 " in r]
+    assert on_w2 and all(r[2] == "1/1" and r[3] == "Running" and r[4] == "0" for r in on_w2), on_w2
+    assert running() == before  # the very same containers
+    assert sandbox_attempts(w2, proxy_pod) == [(0, "READY")]
+    events = master.sh("kubectl get events -A --field-selector reason=FailedCreatePodSandBox").stdout
+    assert "reserve sandbox name" not in events
+
+
+def test_after_a_power_cycle_the_workers_pods_come_back_and_its_node_port_answers(cluster):
+    """Power off/on: every container is gone, the kubelet recreates the sandboxes (attempt 1), kube-proxy
+    programs the NAT rules again (iptables did not survive the reboot) and the NodePort answers again."""
+    world, master, workers = cluster
+    assert master.sh("kubectl create deployment web --image=nginx:1.25 --replicas=2").exit_code == 0
+    assert master.sh("kubectl expose deployment web --port=80 --type=NodePort").exit_code == 0
+    world.advance(30)
+    port = master.sh("kubectl get svc web -o jsonpath='{.spec.ports[0].nodePort}'").stdout.strip()
+    curl = f"curl -s -o /dev/null -w '%{{http_code}}' http://worker-1:{port}/"
+    assert master.sh(curl).stdout == "200"
+    rules_before = len(world.net.rules.get("worker-1", []))
+    w1 = workers["worker-1"]
+    w1.power_off()
+    assert world.net.rules.get("worker-1", []) == []  # netfilter state lives in the kernel's memory
+    world.advance(60)
+    w1.power_on()
+    world.advance(120)
+    assert ready(master, "worker-1") == "True"
+    rows = master.sh("kubectl get pods -A -o wide --no-headers").stdout.splitlines()
+    on_w1 = [r.split() for r in rows if " worker-1 " in r]
+    assert {r[1].rsplit("-", 1)[0] for r in on_w1} >= {"kube-proxy", "kube-flannel-ds"}
+    assert all(r[3] == "Running" and r[2] == "1/1" for r in on_w1), on_w1
+    proxy_pod = next(r[1] for r in on_w1 if r[1].startswith("kube-proxy-"))
+    assert sandbox_attempts(w1, proxy_pod) == [(0, "NOTREADY"), (1, "READY")]
+    assert len(world.net.rules.get("worker-1", [])) == rules_before  # programmed again, nothing stale
+    assert master.sh(curl).stdout == "200"

@@ -102,3 +102,19 @@ def test_pod_sandbox_fails_while_flannel_has_not_written_its_subnet(world):
     assert ev["message"].endswith('plugin type="flannel" failed (add): loadFlannelSubnetEnv failed: open '
                                   '/run/flannel/subnet.env: no such file or directory')
     assert c.state("web") == ("waiting", "ContainerCreating")
+
+
+def test_flanneld_sends_client_gos_default_user_agent():
+    """flanneld sets no User-Agent: client-go's default for a binary built outside Kubernetes is sent."""
+    import aivle_k8s as ak
+    from aivle_k8s.cluster import trace
+    from aivle_k8s.cluster.bootstrap import build_cluster
+
+    world = ak.World(seed=0)
+    cluster = build_cluster(world, workers=())
+    with trace.audit(cluster) as log:
+        assert cluster.kubectl("delete pod -n kube-flannel -l app=flannel").exit_code == 0
+        world.advance(30)
+    mine = [e for e in log.events if e.user == "system:serviceaccount:kube-flannel:flannel"]
+    assert mine and {e.user_agent for e in mine} == {"flanneld/v0.0.0 (linux/amd64) kubernetes/$Format"}
+    assert {trace.who(e, world) for e in mine} == {("flanneld", "master", "")}

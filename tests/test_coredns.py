@@ -46,3 +46,18 @@ def test_service_name_resolves_from_a_pod(world):
     res = a.exec("client", "default", ["kit-get", "http://nope.default.svc.cluster.local/"])
     assert res.exit_code != 0 and b"Could not resolve host: nope.default.svc.cluster.local" in res.stderr
     assert a.logs("coredns-1", "kube-system").startswith(".:53\n")
+
+
+def test_coredns_1_11_1_sends_client_gos_default_user_agent():
+    """CoreDNS 1.11.1 sets no User-Agent of its own (1.11.2 does): the audit log shows client-go's default."""
+    import aivle_k8s as ak
+    from aivle_k8s.cluster import trace
+    from aivle_k8s.cluster.bootstrap import build_cluster
+
+    world = ak.World(seed=0)
+    cluster = build_cluster(world, workers=())
+    with trace.audit(cluster) as log:
+        assert cluster.kubectl("delete pod -n kube-system -l k8s-app=kube-dns").exit_code == 0
+        world.advance(30)
+    mine = [e for e in log.events if e.user == "system:serviceaccount:kube-system:coredns"]
+    assert mine and {e.user_agent for e in mine} == {"coredns/v0.0.0 (linux/amd64) kubernetes/$Format"}

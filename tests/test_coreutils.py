@@ -785,3 +785,64 @@ def test_env_reports_why_a_program_cannot_run(m):
     assert (r.exit_code, r.stderr) == (126, "env: '/tmp/plain': Permission denied\n")
     r = m.sh("env /tmp/data")
     assert (r.exit_code, r.stderr) == (126, "env: '/tmp/data': Exec format error\n")
+
+
+# -- tar -------------------------------------------------------------------------------------------------
+def test_tar_create_list_and_extract_real_tar_gz(m):
+    m.sh("mkdir -p ~/app/conf && echo hi > ~/app/a.txt && echo x=1 > ~/app/conf/x.ini && ln -s a.txt ~/app/link")
+    r = m.sh("cd ~ && tar czf app.tgz app")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")
+    import gzip, io, tarfile  # noqa: E401  (the bytes are a real gzip'd tar)
+    data = m.fs.read("/home/student/app.tgz")
+    names = tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))).getnames()
+    assert names == ["app", "app/a.txt", "app/conf", "app/conf/x.ini", "app/link"]
+    assert m.sh("cd ~ && tar tzf app.tgz").stdout == "app/\napp/a.txt\napp/conf/\napp/conf/x.ini\napp/link\n"
+    long = m.sh("cd ~ && tar tvzf app.tgz").stdout.splitlines()
+    assert long[0] == "drwxrwxr-x student/student    0 2025-03-03 09:00 app/"
+    assert long[1] == "-rw-rw-r-- student/student    3 2025-03-03 09:00 app/a.txt"
+    assert long[4].endswith("app/link -> a.txt")
+    assert m.sh("mkdir /tmp/out && tar -xvzf ~/app.tgz -C /tmp/out").stdout.splitlines()[:2] == ["app/", "app/a.txt"]
+    assert m.sh("cat /tmp/out/app/conf/x.ini /tmp/out/app/link").stdout == "x=1\nhi\n"
+    assert m.sh("stat -c %U /tmp/out/app/a.txt").stdout == "student\n"
+    # old-style letters, --strip-components, one member
+    assert m.sh("mkdir /tmp/s && tar xf ~/app.tgz -C /tmp/s --strip-components=1 app/conf").exit_code == 0
+    assert m.sh("ls /tmp/s/conf").stdout == "x.ini\n"
+    # root keeps the archive's owners
+    m.sh("cd ~ && sudo tar xzf app.tgz -C /opt")
+    assert m.sh("stat -c %U /opt/app/a.txt").stdout == "student\n"
+
+
+def test_tar_errors_in_gnu_words(m):
+    r = m.sh("tar xzf /tmp/none.tgz")
+    assert (r.exit_code, r.stderr) == (2, "tar: /tmp/none.tgz: Cannot open: No such file or directory\n"
+                                          "tar: Error is not recoverable: exiting now\n")
+    m.sh("echo plain > /tmp/plain.txt")
+    r = m.sh("tar xzf /tmp/plain.txt")
+    assert (r.exit_code, r.stderr) == (2, "\ngzip: stdin: not in gzip format\ntar: Child returned status 1\n"
+                                          "tar: Error is not recoverable: exiting now\n")
+    r = m.sh("tar xf /tmp/plain.txt")
+    assert r.exit_code == 2 and r.stderr.startswith("tar: This does not look like a tar archive\n")
+    r = m.sh("tar zf /tmp/plain.txt")
+    assert r.exit_code == 2 and r.stderr.startswith("tar: You must specify one of the '-Acdtrux'")
+    r = m.sh("cd /tmp && tar cf x.tar")
+    assert r.exit_code == 2 and r.stderr.startswith("tar: Cowardly refusing to create an empty archive\n")
+    m.sh("cd /tmp && tar cf x.tar plain.txt")
+    r = m.sh("tar xf /tmp/x.tar -C /etc")
+    assert r.exit_code == 2 and "tar: plain.txt: Cannot open: Permission denied\n" in r.stderr
+    r = m.sh("tar tf /tmp/x.tar missing")
+    assert r.exit_code == 2 and "tar: missing: Not found in archive\n" in r.stderr
+
+
+def test_tar_refuses_members_that_climb_out_of_the_directory(m):
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("a/../../escape.txt")
+        info.size = 2
+        tf.addfile(info, io.BytesIO(b"x\n"))
+    m.fs.write("/tmp/evil.tar", buf.getvalue())
+    r = m.sh("mkdir /tmp/in && tar xf /tmp/evil.tar -C /tmp/in")
+    assert r.exit_code == 2 and "Member name contains '..'" in r.stderr
+    assert not m.fs.exists("/tmp/escape.txt")

@@ -167,3 +167,54 @@ def test_snapshot_status_fields(host):
     assert r.exit_code == 0 and r.stdout.splitlines()[1:] == ['"Revision" : 2', '"Keys" : 1',
                                                              f'"Size" : {r.stdout.split()[-1]}']
     assert host.sh("etcdutl snapshot status s.db -w nope").exit_code == 4
+
+
+# -- installing the client tools as an admin does ----------------------------------------------------------
+ETCD_TLS = ("--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt"
+            " --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key")
+
+
+@pytest.fixture(scope="module")
+def master():
+    from aivle_k8s.cluster.bootstrap import build_cluster
+
+    world = ak.World(seed=0)
+    build_cluster(world, workers=())
+    return world.machines["master"]
+
+
+def test_release_tarball_installs_etcdctl_and_etcdutl_of_its_release(master):
+    r = master.sh("curl -L https://github.com/etcd-io/etcd/releases/download/v3.5.15/etcd-v3.5.15-linux-amd64.tar.gz"
+                  " -o /tmp/etcd.tar.gz && tar xzf /tmp/etcd.tar.gz -C /tmp"
+                  " && sudo mv /tmp/etcd-v3.5.15-linux-amd64/etcd{ctl,utl} /usr/local/bin/")
+    assert r.exit_code == 0, r.output
+    listing = master.sh("tar tzf /tmp/etcd.tar.gz").stdout.splitlines()
+    assert {"etcd-v3.5.15-linux-amd64/etcd", "etcd-v3.5.15-linux-amd64/etcdctl",
+            "etcd-v3.5.15-linux-amd64/etcdutl"} <= set(listing)
+    assert master.sh("etcdctl version").stdout == "etcdctl version: 3.5.15\nAPI version: 3.5\n"
+    assert master.sh("etcdutl version").stdout == "etcdutl version: 3.5.15\nAPI version: 3.5\n"
+    r = master.sh(f"sudo ETCDCTL_API=3 etcdctl {ETCD_TLS} snapshot save /tmp/snap.db")
+    assert r.exit_code == 0 and r.stdout == "Snapshot saved at /tmp/snap.db\n", r.output
+    r = master.sh("sudo etcdutl snapshot status /tmp/snap.db -w table")
+    assert r.exit_code == 0 and "| REVISION |" in r.stdout, r.output
+
+
+def test_ubuntu_etcd_client_is_etcdctl_3_3_which_defaults_to_the_v2_api(master):
+    r = master.sh("sudo apt-get install -y etcd-client")
+    assert r.exit_code == 0 and "etcd-client amd64 3.3.25+dfsg-7ubuntu0.22.04.1" in r.stdout, r.output
+    old = "/usr/bin/etcdctl"
+    assert master.sh(f"{old} --version").stdout == "etcdctl version: 3.3.25\nAPI version: 2\n"
+    r = master.sh(f"{old} snapshot save /tmp/x.db")
+    assert (r.exit_code, r.stderr) == (3, "No help topic for 'snapshot'\n")
+    assert "ETCDCTL_API is not set; defaults to etcdctl v2" in master.sh(old).stdout
+    assert master.sh(f"ETCDCTL_API=3 {old} version").stdout == "etcdctl version: 3.3.25\nAPI version: 3.3\n"
+    r = master.sh(f"sudo ETCDCTL_API=3 {old} {ETCD_TLS} snapshot save /tmp/snap33.db")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "Snapshot saved at /tmp/snap33.db\n", ""), r.output
+    r = master.sh(f"ETCDCTL_API=4 {old} version")
+    assert (r.exit_code, r.stderr) == (1, "unsupported API version 4\n")
+
+
+def test_unsupported_api_version_words_of_etcdctl_3_5(host):
+    r = host.sh("ETCDCTL_API=4 etcdctl version")
+    assert (r.exit_code, r.stderr) == (1, "unsupported API version: 4\n")
+    assert host.sh("ETCDCTL_API=2 etcdctl --version").stdout == "etcdctl version: 3.5.12\nAPI version: 2\n"

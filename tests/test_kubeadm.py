@@ -426,8 +426,62 @@ def test_join_succeeds_and_the_node_registers(world, master, cluster):
     assert c.get("nodes", "worker-1")["metadata"]["name"] == "worker-1"
     from aivle_k8s.cluster.kubeconfig import parse
 
-    kc = parse(w1.fs.read_text("/etc/kubernetes/kubelet.conf"))
+    kc = parse(w1.fs.read_text("/etc/kubernetes/kubelet.conf"), fs=w1.fs)
     assert pki.CertKey(pki.load_cert(kc.cert_pem), None).subject_cn == "system:node:worker-1"
+
+
+def test_join_tls_bootstrap_goes_through_an_approved_and_issued_csr(world, master, cluster):
+    """The kubelet's client certificate comes from a CSR the kubelet sent as the bootstrap token, approved by
+    the controller-manager's csrapproving controller and signed by csrsigning with the cluster CA."""
+    from aivle_k8s.cluster.kubeconfig import parse
+
+    w1 = prepare(world, "worker-1")
+    r = w1.sh(join_cmd(cluster))
+    assert r.exit_code == 0, r.output
+    c = kubeadm.admin_client(master)
+    csrs = [o for o in c.list("certificatesigningrequests")["items"]
+            if o["spec"]["signerName"] == "kubernetes.io/kube-apiserver-client-kubelet"]
+    assert len(csrs) == 1
+    csr = csrs[0]
+    tid = cluster.token.split(".")[0]
+    assert csr["spec"]["username"] == f"system:bootstrap:{tid}" and "system:bootstrappers" in csr["spec"]["groups"]
+    approved = next(x for x in csr["status"]["conditions"] if x["type"] == "Approved")
+    assert (approved["status"], approved["reason"]) == ("True", "AutoApproved")
+    issued = base64.b64decode(csr["status"]["certificate"])
+    # the kubelet keeps the signed certificate with its key, and kubelet.conf points at it
+    conf = yaml.safe_load(w1.fs.read_text("/etc/kubernetes/kubelet.conf"))
+    assert conf["users"][0]["user"] == {"client-certificate": "/var/lib/kubelet/pki/kubelet-client-current.pem",
+                                        "client-key": "/var/lib/kubelet/pki/kubelet-client-current.pem"}
+    kc = parse(w1.fs.read_text("/etc/kubernetes/kubelet.conf"), fs=w1.fs)
+    assert kc.cert_pem.strip() == issued.strip() and b"PRIVATE KEY" in kc.key_pem
+    ca = pki.load_cert(master.fs.read("/etc/kubernetes/pki/ca.crt"))
+    node_cert = pki.CertKey(pki.load_cert(kc.cert_pem), None)
+    assert node_cert.verify_signed_by(ca) and node_cert.subject_cn == "system:node:worker-1"
+    # kubectl shows it as kubectl does
+    row = next(ln for ln in master.sh("sudo kubectl --kubeconfig /etc/kubernetes/admin.conf get csr").stdout
+               .splitlines() if ln.startswith(csr["metadata"]["name"]))
+    assert "kubernetes.io/kube-apiserver-client-kubelet" in row and row.rstrip().endswith("Approved,Issued")
+    assert f"system:bootstrap:{tid}" in row
+    # the kubelet talks to the API server with that certificate (a Node it registered itself)
+    assert c.get("nodes", "worker-1")["metadata"]["name"] == "worker-1"
+    assert "[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap\n" in r.stdout
+
+
+def test_join_waits_for_the_tls_bootstrap_and_times_out_without_a_signer(world, master, cluster):
+    """Without the controller-manager nothing approves the CSR: the kubelet waits, and so does kubeadm
+    join, until its 4 minutes are over."""
+    w1 = prepare(world, "worker-1")
+    master.fs.rename("/etc/kubernetes/manifests/kube-controller-manager.yaml", "/etc/kubernetes/kcm.yaml")
+    world.advance(30)  # the kubelet on the master notices and stops the static pod
+    r = w1.sh(join_cmd(cluster), timeout=600)
+    assert r.exit_code == 1
+    assert "[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap\n" in r.stdout
+    assert "error execution phase kubelet-start: timed out waiting for the condition" in r.stderr
+    assert not w1.fs.exists("/etc/kubernetes/kubelet.conf")
+    c = kubeadm.admin_client(master)
+    pending = [o for o in c.list("certificatesigningrequests")["items"]
+               if not (o.get("status") or {}).get("conditions")]
+    assert len(pending) == 1  # sent once, never approved
 
 
 def test_join_twice_finds_kubelet_conf(world, cluster):

@@ -502,3 +502,74 @@ def test_label_annotate_wait_version_config(env):
     assert env.k("wait --for=condition=Ready pod/web-1 --timeout=3s").stderr == \
         "error: timed out waiting for the condition on pods/web-1\n"
     assert "pods" in env.k("api-resources").stdout
+
+
+def test_describe_node_percentages_of_allocatable(env):
+    """Every percentage is int(used / allocatable * 100): CPU in millicores, memory in bytes."""
+    env.node("worker-1", "10.0.0.11")
+    n = env.api.get("nodes", "worker-1", user="system:apiserver")
+    n["status"]["capacity"] = {"cpu": "2", "memory": "4022Mi", "pods": "110", "ephemeral-storage": "20Gi",
+                               "hugepages-2Mi": "0"}
+    n["status"]["allocatable"] = {"cpu": "2", "memory": "4000Mi", "pods": "110", "ephemeral-storage": "18Gi",
+                                  "hugepages-2Mi": "0"}
+    env.api.update(n, subresource="status", user="system:apiserver")
+
+    def pod(name, containers, init=()):
+        env.api.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+                        "spec": {"nodeName": "worker-1", "initContainers": list(init),
+                                 "containers": containers}}, user="system:apiserver")
+
+    def c(name, requests=None, limits=None):
+        return {"name": name, "image": "nginx", "resources": {"requests": requests or {}, "limits": limits or {}}}
+
+    pod("a", [c("c", {"cpu": "100m", "memory": "70Mi"}, {"memory": "170Mi"})])
+    # two containers summed; an init container bigger than the sum wins (max)
+    pod("b", [c("x", {"cpu": "0.25", "memory": "1000Mi"}, {"cpu": "1"}), c("y", {"cpu": "250m"}, {"cpu": "500m"})],
+        init=[c("i", {"cpu": "600m"})])
+    out = env.k("describe node worker-1").stdout
+    lines = out.splitlines()
+    a = next(ln for ln in lines if ln.split()[:2] == ["default", "a"])
+    assert a.split()[2:10] == ["100m", "(5%)", "0", "(0%)", "70Mi", "(1%)", "170Mi", "(4%)"]
+    b = next(ln for ln in lines if ln.split()[:2] == ["default", "b"])
+    assert b.split()[2:10] == ["600m", "(30%)", "1500m", "(75%)", "1000Mi", "(25%)", "0", "(0%)"]
+    # kubectl's header has an empty column after Name
+    hdr = next(ln for ln in lines if ln.strip().startswith("Namespace"))
+    assert "Name    CPU Requests" in hdr
+    i = lines.index("Allocated resources:")
+    assert [ln.split() for ln in lines[i + 2:i + 8]] == [
+        ["Resource", "Requests", "Limits"], ["--------", "--------", "------"],
+        ["cpu", "700m", "(35%)", "1500m", "(75%)"],
+        ["memory", "1070Mi", "(26%)", "170Mi", "(4%)"],
+        ["ephemeral-storage", "0", "(0%)", "0", "(0%)"],
+        ["hugepages-2Mi", "0", "(0%)", "0", "(0%)"]]
+    assert "Lease:              Failed to get lease: " in out
+
+
+def test_describe_node_lease_times(env):
+    env.node("worker-1", "10.0.0.11")
+    env.api.create({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                    "metadata": {"name": "worker-1", "namespace": "kube-node-lease"},
+                    "spec": {"holderIdentity": "worker-1", "leaseDurationSeconds": 40,
+                             "renewTime": "2025-03-03T09:00:10.000000Z"}}, user="system:apiserver")
+    out = env.k("describe node worker-1").stdout
+    assert ("Lease:\n  HolderIdentity:  worker-1\n  AcquireTime:     <unset>\n"
+            "  RenewTime:       Mon, 03 Mar 2025 09:00:10 +0000\n") in out
+
+
+def test_kubectl_sends_its_user_agent_and_reports_the_installed_release(env):
+    from aivle_k8s.cluster.apiserver.audit import AuditLog
+    from aivle_k8s.cluster.client import user_agent
+    from aivle_k8s.cluster.kubectl.program import client_version
+
+    log = AuditLog()
+    env.api.add_audit_sink(log)
+    assert env.k("get pods").exit_code == 0
+    assert {e.user_agent for e in log.events} == {"kubectl/v1.30.2 (linux/amd64) kubernetes/3968350"}
+    # an apt-installed kubectl is the package's release, in `kubectl version` and in its User-Agent
+    fs = env.master.fs
+    fs.write("/var/lib/dpkg/status", fs.read_text("/var/lib/dpkg/status") + "\nPackage: kubectl\n"
+             "Status: install ok installed\nVersion: 1.30.8-1.1\nArchitecture: amd64\n")
+    assert client_version(fs) == "v1.30.8"
+    assert env.k("version --client").stdout.startswith("Client Version: v1.30.8\n")
+    env.k("get pods")
+    assert log.events[-1].user_agent == user_agent("kubectl", "v1.30.8")

@@ -138,3 +138,21 @@ def test_the_kubelet_serves_resource_metrics_to_callers_with_a_token(world, clus
              and lab.get("container") == "kube-proxy"]
     assert len(proxy) == 1 and proxy[0]["namespace"] == "kube-system"
     assert value(second, "container_memory_working_set_bytes", container="kube-proxy") == 25 * 1024**2
+
+
+def test_user_agents_of_the_aggregator_loopback_and_metrics_server(world):
+    """The API server's loopback client (APIService availability) names kube-apiserver; metrics-server
+    sets none, so client-go's default for a binary built outside Kubernetes is sent."""
+    from aivle_k8s.cluster import trace
+    from aivle_k8s.cluster.client import user_agent
+
+    cluster = build_cluster(world, workers=("worker-1",))
+    with trace.audit(cluster) as log:
+        assert cluster.kubectl(f"apply -f {METRICS_SERVER_URL}").exit_code == 0
+        world.advance(60)
+    agents = {e.user: e.user_agent for e in log.events}
+    assert agents["system:apiserver"] == user_agent("kube-apiserver", "v1.30.8")
+    assert agents["system:serviceaccount:kube-system:metrics-server"] == \
+        "metrics-server/v0.0.0 (linux/amd64) kubernetes/$Format"
+    leases = {e.user_agent for e in log.events if e.resource == "leases" and e.user == "system:kube-scheduler"}
+    assert leases == {user_agent("kube-scheduler", "v1.30.8", suffix="leader-election")}

@@ -548,3 +548,36 @@ def test_gpg_is_a_package_of_its_own_that_gnupg_depends_on(m):
     r = m.sh("sudo apt-get install -y gnupg")
     assert r.exit_code == 0 and "The following NEW packages will be installed:\n  gnupg gpg\n" in r.stdout, r.output
     assert m.sh("which gpg").stdout == "/usr/bin/gpg\n"
+
+
+def test_curl_user_agent_is_the_installed_curl_version(m):
+    """curl's request, its -v trace and --version all name the curl of the distribution."""
+    from aivle_k8s.linux.http import Request, Response, curl_version
+
+    seen = []
+
+    def echo(data, peer):
+        seen.append(Request.parse(data))
+        return Response(200, b"ok\n").to_bytes()
+
+    m.netns.listen(9000, echo)
+    r = m.sh("curl -sv http://localhost:9000/")
+    assert seen[0].header("User-Agent") == "curl/7.81.0"
+    assert "> User-Agent: curl/7.81.0\n" in r.stderr
+    assert m.sh("curl --version").stdout.startswith("curl 7.81.0 (x86_64-pc-linux-gnu) libcurl/7.81.0 ")
+    assert m.sh("curl -V").stdout.startswith("curl 7.81.0 ")
+    # the library default (world downloads, engine requests) is the same curl
+    from aivle_k8s.linux.http import request
+    request(m.world.net, m.netns, "GET", "http://localhost:9000/")
+    assert seen[-1].header("User-Agent") == "curl/7.81.0"
+    deb = FileSystem()
+    deb.mkdir("/var/lib/dpkg", parents=True)
+    deb.write("/var/lib/dpkg/status", packages.dpkg_status_text("bookworm", ["curl"]))
+    assert curl_version(deb) == "7.88.1"
+    alpine = FileSystem()
+    alpine.mkdir("/lib/apk/db", parents=True)
+    alpine.write("/lib/apk/db/installed", packages.apk_installed_text("v3.19", ["curl"]))
+    assert curl_version(alpine) == "8.5.0"
+    assert curl_version(FileSystem()) == "7.81.0"
+    assert m.sh("curl -A probe/1 -s http://localhost:9000/").exit_code == 0
+    assert seen[-1].header("User-Agent") == "probe/1"

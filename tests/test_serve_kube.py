@@ -205,6 +205,27 @@ def test_openapi_v3_lets_kubectl_validate_on_the_server(face):
     assert containers["x-kubernetes-patch-merge-key"] == "name"
 
 
+
+def test_a_patch_release_server_uses_its_minors_schemas(cluster, face):
+    """kubeadm runs v1.30.8: /version says so, the OpenAPI documents come from the 1.30 schema set the
+    API server validates with (one set per minor in kubernetes-validate), not a second copy."""
+    from kubernetes_validate import utils
+
+    from aivle_k8s.serve import kube_discovery as D
+
+    api = api_of(cluster)
+    assert api.kubernetes_version == "v1.30.8"
+    assert D.schema_version("v1.30.8") == "1.30" and "1.30.0" in utils.all_versions()
+    assert D._defs(api.kubernetes_version).schemas is api.schemas
+    c = Client(face)
+    _, _, version = c.request("GET", "/version")
+    assert (version["gitVersion"], version["minor"]) == ("v1.30.8", "30")
+    _, _, root = c.request("GET", "/openapi/v3")
+    _, _, doc = c.request("GET", root["paths"]["api/v1"]["serverRelativeURL"])
+    assert doc["info"]["version"] == "v1.30.8"
+    assert "io.k8s.api.core.v1.PodSpec" in doc["components"]["schemas"]
+
+
 # ---------------------------------------------------------------------------------------
 # refused requests: a real Status, and nothing changes
 # ---------------------------------------------------------------------------------------

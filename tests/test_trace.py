@@ -413,3 +413,16 @@ def test_audit_events_record_user_agent_and_source_ip_of_each_node(cluster):
     assert [trace.who(e, world) for e in mine] == [("kube-proxy", "worker-1", ""), ("kube-proxy", "worker-2", "")]
     assert mine[0].as_dict()["userAgent"] == user_agent("kube-proxy")
     assert mine[0].as_dict()["sourceIPs"] == [world.machines["worker-1"].ip]
+
+
+def test_each_nodes_kube_proxy_is_told_apart_in_a_trace_by_its_user_agent_and_address(cluster):
+    """Restarted kube-proxies list and watch again: every request carries kube-proxy's User-Agent (client-go's
+    ``kube-proxy/<image version> (linux/amd64) kubernetes/<commit>``) and its node's address."""
+    world = cluster.world
+    t = trace.follow(cluster, lambda: cluster.kubectl("delete pod -n kube-system -l k8s-app=kube-proxy"))
+    proxies = [e for e in t.all_requests if e.user_agent.startswith("kube-proxy/")]
+    assert {e.user_agent for e in proxies} == {user_agent("kube-proxy", "v1.30.8")}  # the image kubeadm pulled
+    assert {trace.who(e, world) for e in proxies} == {("kube-proxy", n, "") for n in ("master", "worker-1", "worker-2")}
+    # the other components name themselves too
+    agents = {e.user_agent.split("/", 1)[0] for e in t.all_requests if e.user_agent}
+    assert {"kubectl", "kube-controller-manager", "kube-scheduler", "kubelet"} <= agents

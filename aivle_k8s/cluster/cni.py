@@ -524,6 +524,17 @@ def _program_image(programs: dict[str, str], *, entrypoint: tuple, size: int) ->
 
 
 # -- the daemons ---------------------------------------------------------------------------------------------
+def go_client_user_agent(proc: Any) -> str:
+    """The User-Agent client-go sends for a program that does not set one and is built outside the
+    Kubernetes tree (no version ldflags): the program's file name, ``v0.0.0`` and the unexpanded commit
+    placeholder, e.g. ``flanneld/v0.0.0 (linux/amd64) kubernetes/$Format`` (flanneld, CoreDNS 1.11,
+    metrics-server, calico-node)."""
+    import posixpath
+
+    program = posixpath.basename(proc.argv[0]) if proc.argv and proc.argv[0] else "unknown"
+    return f"{program}/v0.0.0 (linux/amd64) kubernetes/$Format"
+
+
 def _in_cluster_client(proc: Any) -> Any:
     """A client as the pod's service account, to ``https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT``."""
     from .client import APIClient
@@ -536,7 +547,8 @@ def _in_cluster_client(proc: Any) -> Any:
                        "KUBERNETES_SERVICE_PORT must be defined")
     user = in_cluster_identity(proc.fs) or "system:anonymous"
     machine = proc.kernel.owner
-    return APIClient(machine.world.net, proc.ns.net, f"https://{host}:{port}", user)
+    return APIClient(machine.world.net, proc.ns.net, f"https://{host}:{port}", user,
+                     user_agent=go_client_user_agent(proc))
 
 
 def _node_pod_cidr(proc: Any, node: str) -> str:

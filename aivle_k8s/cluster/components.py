@@ -293,7 +293,10 @@ def kube_apiserver_main(proc):
     from .client import APIClient
     from .metrics import APIServiceAvailability
 
-    loopback = APIClient(world.net, proc.ns.net, f"https://127.0.0.1:{port}", "system:apiserver")
+    from .client import user_agent
+
+    loopback = APIClient(world.net, proc.ns.net, f"https://127.0.0.1:{port}", "system:apiserver",
+                         user_agent=user_agent("kube-apiserver", version))
     availability = APIServiceAvailability(loopback, world.net, proc.ns.net, world.loop, world.timestamp).start()
     proc.cleanups.append(availability.stop)
     yield proc.forever()
@@ -346,6 +349,12 @@ def _component(proc, name: str, port: int, build):
     except (AivleError, FsError) as e:
         _log(proc, "E", f'"Error" err="invalid configuration: {getattr(e, "message", e)}"')
         return 1
+    from .client import user_agent
+
+    # kube-scheduler's client is rest.AddUserAgent(config, "scheduler"); the controller-manager's root
+    # client carries the program's User-Agent (each controller adds its service account to it)
+    client = client.with_user_agent(user_agent(name, _image_version(proc),
+                                               suffix="scheduler" if name == "kube-scheduler" else ""))
     try:
         _listen(proc, [port], _Healthz())
     except NetworkError:
@@ -402,6 +411,12 @@ def _construct(mod: Any, names: tuple, proc: Any, client: Any, f: dict) -> Any:
             comp = cls(client, loop=world.loop, flags=f)
         except TypeError:
             comp = cls(client, loop=world.loop)
+    elector = getattr(comp, "elector", None)
+    ua = getattr(client, "user_agent", "")
+    if elector is not None and hasattr(elector, "client") and ua and hasattr(client, "with_user_agent"):
+        # resourcelock.NewFromKubeconfig: the lease is renewed by its own client, ".../leader-election"
+        head, sep, tail = ua.partition(" kubernetes/")
+        elector.client = client.with_user_agent(f"{head}{sep}{tail.split('/', 1)[0]}/leader-election")
     start = getattr(comp, "start", None)
     if start is not None:
         start()

@@ -184,8 +184,11 @@ def coredns_program(proc):
         proc.error("[FATAL] plugin/kubernetes: unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and "
                    "KUBERNETES_SERVICE_PORT must be defined\n")
         return 1
+    from .cni import go_client_user_agent
+
+    # CoreDNS 1.11.1 leaves client-go's default User-Agent (its own arrived in 1.11.2)
     client = APIClient(machine.world.net, proc.ns.net, f"https://{host}:{proc.env.get('KUBERNETES_SERVICE_PORT', '443')}",
-                       in_cluster_identity(proc.fs) or "system:anonymous")
+                       in_cluster_identity(proc.fs) or "system:anonymous", user_agent=go_client_user_agent(proc))
     dns = CoreDNS(client, machine.world.loop, _zone(corefile))
     try:
         dns.start()

@@ -37,6 +37,8 @@ from ..sim.errors import AivleError, FsError, NetworkError
 
 __all__ = ["etcdctl_main", "etcdutl_main"]
 
+#: The etcd of kubeadm's etcd image (registry.k8s.io/etcd:3.5.12-0): the server, and the etcdctl /
+#: etcdutl found inside that image.
 VERSION = "3.5.12"
 _TIMEOUT = 5.0  # --command-timeout
 #: cobrautl's exit codes.
@@ -228,15 +230,95 @@ def _kv_text(b: bytes) -> str:
     return b.decode("utf-8", errors="replace")
 
 
+# -- which release ------------------------------------------------------------------------
+def _client_version(proc: Any) -> str:
+    """The release of the running etcdctl/etcdutl: recorded in its program file (Ubuntu's
+    etcd-client is 3.3.25, a release tarball its own release), else the etcd image's."""
+    from ..linux.packages import program_version
+
+    try:
+        path = proc.kernel.find_executable(proc.ns, proc.argv[0], proc.env, proc.cwd)
+        return program_version(proc.fs.read(path)) or VERSION
+    except Exception:  # noqa: BLE001  (a program started without a file)
+        return VERSION
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = (version.split(".") + ["0", "0"])[:2]
+    return int(major), int(minor)
+
+
+# -- etcdctl v2 (the default API before etcd 3.4, and ETCDCTL_API=2) --------------------------------
+_V2_COMMANDS = {
+    "backup": "backup an etcd directory", "cluster-health": "check the health of the etcd cluster",
+    "mk": "make a new key with a given value", "mkdir": "make a new directory",
+    "rm": "remove a key or a directory",
+    "rmdir": "removes the key if it is an empty directory or a key-value pair",
+    "get": "retrieve the value of a key", "ls": "retrieve a directory", "set": "set the value of a key",
+    "setdir": "create a new directory or update an existing directory TTL",
+    "update": "update an existing key with a given value", "updatedir": "update an existing directory",
+    "watch": "watch a key for changes", "exec-watch": "watch a key for changes and exec an executable",
+    "member": "member add, remove and list subcommands", "user": "user add, grant and revoke subcommands",
+    "role": "role add, grant and revoke subcommands", "auth": "overall auth controls",
+}
+_V2_VALUED = {"output", "o", "discovery-srv", "D", "peers", "C", "endpoint", "endpoints", "cert-file", "key-file",
+              "ca-file", "username", "u", "timeout", "total-timeout"}
+
+
+def _ctlv2(proc: Any, version: str, api_set: bool) -> int:
+    """etcdctl's v2 front (urfave/cli): help, ``--version``; its key/member commands speak the v2
+    HTTP API, which etcd 3.4+ no longer serves by default (kubeadm's etcd does not), so they fail
+    the way they fail there."""
+    argv = proc.argv[1:]
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        name = argv[i].lstrip("-")
+        if name in ("version", "v"):
+            proc.write(f"etcdctl version: {version}\nAPI version: 2\n")
+            return 0
+        if name in ("help", "h"):
+            break
+        if "=" not in name and name in _V2_VALUED:
+            i += 1
+        i += 1
+    cmd = argv[i] if i < len(argv) and not argv[i].startswith("-") else None
+    if cmd is None or cmd in ("help", "h"):
+        usage = "A simple command line client for etcd."
+        if not api_set:
+            usage += ("\n\nWARNING:\n   Environment variable ETCDCTL_API is not set; defaults to etcdctl v2.\n"
+                      "   Set environment variable ETCDCTL_API=3 to use v3 API or ETCDCTL_API=2 to use v2 API.")
+        width = max(len(c) for c in _V2_COMMANDS) + 2
+        cmds = "".join(f"     {c:<{width}}{u}\n" for c, u in _V2_COMMANDS.items())
+        proc.write(f"NAME:\n   etcdctl - {usage}\n\nUSAGE:\n   etcdctl [global options] command [command options] "
+                   f"[arguments...]\n   \nVERSION:\n   {version}\n   \nCOMMANDS:\n{cmds}"
+                   f"     {'help, h':<{width}}Shows a list of commands or help for one command\n\n"
+                   "GLOBAL OPTIONS:\n   --endpoints value  a comma-delimited list of machine addresses in the cluster "
+                   "(default: \"http://127.0.0.1:2379,http://127.0.0.1:4001\")\n"
+                   "   --help, -h         show help\n   --version, -v      print the version\n   \n")
+        return 0
+    if cmd not in _V2_COMMANDS:
+        proc.error(f"No help topic for '{cmd}'\n")
+        return 3
+    proc.error("Error:  client: response is invalid json. The endpoint is probably not valid etcd cluster endpoint.\n")
+    return 4
+
+
 # -- etcdctl ------------------------------------------------------------------------------
 @register_program("etcdctl")
 def etcdctl_main(proc):
     """``etcdctl [global flags] COMMAND ...``."""
+    version = _client_version(proc)
+    api = proc.env.get("ETCDCTL_API", "")
+    v3_default = _minor(version) >= (3, 4)  # etcdctl 3.3 (Ubuntu 22.04's etcd-client) defaults to v2
+    if api == "2" or (api == "" and not v3_default):
+        return _ctlv2(proc, version, api != "")
+    if api not in ("", "3"):
+        proc.error(f"unsupported API version: {api}\n" if v3_default else f"unsupported API version {api}\n")
+        return 1
     args, opts = _parse(proc.argv[1:])
-    if proc.env.get("ETCDCTL_API", "3") not in ("3", ""):
-        return proc.fail(f'unsupported API version "{proc.env["ETCDCTL_API"]}"')
+    opts["_version"] = version
     if "version" in opts or args[:1] == ["version"]:
-        proc.write(f"etcdctl version: {VERSION}\nAPI version: 3.5\n")
+        proc.write(f"etcdctl version: {version}\nAPI version: {'.'.join(map(str, _minor(version)))}\n")
         return 0
     if not args or "help" in opts or "h" in opts:
         proc.write("NAME:\n\tetcdctl - A simple command line client for etcd3.\n\nUSAGE:\n\tetcdctl [flags]\n\n"
@@ -259,7 +341,8 @@ def etcdctl_main(proc):
             code = yield from _snapshot_save(proc, args[2:], opts)
             return code
         if sub in ("status", "restore"):
-            proc.error(f"Deprecated: Use `etcdutl snapshot {sub}` instead.\n\n")
+            if _minor(version) >= (3, 5):
+                proc.error(f"Deprecated: Use `etcdutl snapshot {sub}` instead.\n\n")
             return _snapshot_status(proc, args[2:], opts) if sub == "status" else _snapshot_restore(proc, args[2:], opts)
         proc.error(f'Error: unknown command "{sub}" for "etcdctl snapshot"\n')
         return 1
@@ -287,9 +370,11 @@ def _snapshot_save(proc: Any, args: list[str], opts: dict[str, str]):
     conn = yield from _connect(proc, opts)
     if conn is None:
         return 1
-    _zap(proc, "info", "snapshot/v3_snapshot.go:65", "created temporary db file", path=f"{path}.part")
-    _zap(proc, "info", "v3/maintenance.go:212", "opened snapshot stream; downloading")
-    _zap(proc, "info", "snapshot/v3_snapshot.go:73", "fetching snapshot", endpoint=conn.url)
+    logs = _minor(opts.get("_version", VERSION)) >= (3, 4)  # 3.3's snapshot save logs nothing
+    zap = _zap if logs else (lambda *a, **k: None)
+    zap(proc, "info", "snapshot/v3_snapshot.go:65", "created temporary db file", path=f"{path}.part")
+    zap(proc, "info", "v3/maintenance.go:212", "opened snapshot stream; downloading")
+    zap(proc, "info", "snapshot/v3_snapshot.go:73", "fetching snapshot", endpoint=conn.url)
     data = conn.store.snapshot_bytes()
     try:
         proc.fs.write(proc.path(path), data, mode=0o600, uid=proc.uid, gid=proc.uid)
@@ -298,10 +383,10 @@ def _snapshot_save(proc: Any, args: list[str], opts: dict[str, str]):
         return 1
     from .etcd import _human_bytes
 
-    _zap(proc, "info", "v3/maintenance.go:220", "completed snapshot read; closing")
-    _zap(proc, "info", "snapshot/v3_snapshot.go:88", "fetched snapshot", endpoint=conn.url,
-         size=_human_bytes(len(data)), took="now")
-    _zap(proc, "info", "snapshot/v3_snapshot.go:97", "saved", path=path)
+    zap(proc, "info", "v3/maintenance.go:220", "completed snapshot read; closing")
+    zap(proc, "info", "snapshot/v3_snapshot.go:88", "fetched snapshot", endpoint=conn.url,
+        size=_human_bytes(len(data)), took="now")
+    zap(proc, "info", "snapshot/v3_snapshot.go:97", "saved", path=path)
     proc.write(f"Snapshot saved at {path}\n")
     return 0
 
@@ -357,8 +442,10 @@ def _snapshot_restore(proc: Any, args: list[str], opts: dict[str, str]) -> int:
     name = opts.get("name", "default")
     data_dir = proc.path(opts.get("data-dir") or f"{name}.etcd").rstrip("/")
     machine = proc.kernel.owner
+    old = _minor(opts.get("_version", VERSION)) < (3, 4)  # etcdctl 3.3: its own words, capnslog lines
     if proc.fs.exists(data_dir):
-        proc.error(f'Error: data-dir "{data_dir}" not empty or could not be read\n')
+        proc.error(f'Error: data-dir "{data_dir}" exists\n' if old else
+                   f'Error: data-dir "{data_dir}" not empty or could not be read\n')
         return 1
     data = _read_snapshot(proc, path)
     if data is None:
@@ -380,6 +467,11 @@ def _snapshot_restore(proc: Any, args: list[str], opts: dict[str, str]) -> int:
         _ETCD_DATA.setdefault(machine, {})[data_dir] = store
     peer = opts.get("initial-advertise-peer-urls", "http://localhost:2380")
     mid = _member_id(name)
+    if old:
+        when = machine.world.datetime(proc.now).strftime("%Y-%m-%d %H:%M:%S.000000")
+        proc.error(f"{when} I | etcdserver/membership: added member {mid} [{peer}] to cluster "
+                   f"{_cluster_id(name):x}\n")
+        return 0
     where = {"path": path, "wal-dir": f"{member}/wal", "data-dir": data_dir, "snap-dir": f"{member}/snap"}
     ts = _ts(proc)
     proc.error(f"{ts}\tinfo\tsnapshot/v3_snapshot.go:260\trestoring snapshot\t{json.dumps(where)}\n")
@@ -671,7 +763,8 @@ def etcdutl_main(proc):
     """``etcdutl snapshot restore|status FILE ...``: offline tools on a data dir or a snapshot file."""
     args, opts = _parse(proc.argv[1:])
     if "version" in opts or args[:1] == ["version"]:
-        proc.write(f"etcdutl version: {VERSION}\nAPI version: 3.5\n")
+        version = _client_version(proc)
+        proc.write(f"etcdutl version: {version}\nAPI version: {'.'.join(map(str, _minor(version)))}\n")
         return 0
     fmt = _format(proc, opts)
     if fmt is None:

@@ -233,7 +233,9 @@ def kube_proxy_program(proc):
             k, v = a[2:].split("=", 1)
             flags[k] = v
     if "--version" in proc.argv[1:]:
-        proc.write("Kubernetes v1.30.2\n")
+        from .components import _image_version
+
+        proc.write(f"Kubernetes {_image_version(proc)}\n")
         return 0
     fs = proc.fs
     config: dict = {}
@@ -265,7 +267,11 @@ def kube_proxy_program(proc):
         return 1
     user = in_cluster_identity(fs) or "system:kube-proxy"
     node = flags.get("hostname-override") or getattr(machine, "hostname", machine.name)
-    client = APIClient(machine.world.net, proc.ns.net, server, user)
+    from .client import user_agent
+    from .components import _image_version
+
+    client = APIClient(machine.world.net, proc.ns.net, server, user,
+                       user_agent=user_agent("kube-proxy", _image_version(proc)))
     kp = KubeProxy(machine.world.net, machine.name, client, machine.world.loop)
     klog(proc, "I", "server_linux.go:69", '"Using iptables proxy"')
     klog(proc, "I", "server.go:659", f'"Successfully retrieved node IP(s)" IPs=["{machine.ip}"] node="{node}"')

@@ -98,8 +98,34 @@ def _unb64(value: Any) -> bytes | None:
         raise InvalidInput("error loading config: illegal base64 data in kubeconfig") from None
 
 
-def parse(text: str | bytes) -> Kubeconfig:
-    """Read a kubeconfig; raises InvalidInput with client-go's kind of words when it is unusable."""
+def _pem_block(data: bytes, kind: str) -> bytes | None:
+    """The first PEM block whose type ends with ``kind`` (``CERTIFICATE``, ``PRIVATE KEY``)."""
+    import re
+
+    m = re.search(rb"-----BEGIN ([A-Z ]*" + kind.encode() + rb")-----.*?-----END \1-----\n?", data, re.S)
+    return m.group(0) if m else None
+
+
+def _read_ref(fs: Any, path: str, what: str, user: str, kind: str) -> bytes | None:
+    """A credential a kubeconfig names by path (``client-certificate: /var/lib/kubelet/pki/...``)."""
+    if fs is None:
+        return None
+    from ..sim.errors import AivleError
+
+    try:
+        data = fs.read(path)
+    except AivleError:
+        raise InvalidInput(f"unable to read {what} {path} for {user} due to open {path}: no such file or "
+                           f"directory") from None
+    return _pem_block(data, kind) or data
+
+
+def parse(text: str | bytes, fs: Any = None) -> Kubeconfig:
+    """Read a kubeconfig; raises InvalidInput with client-go's kind of words when it is unusable.
+
+    Credentials may be inline (``client-certificate-data``) or files (``client-certificate:
+    /var/lib/kubelet/pki/kubelet-client-current.pem``, as a bootstrapped kubelet writes its
+    ``kubelet.conf``): files are read from ``fs`` when given."""
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
@@ -113,9 +139,20 @@ def parse(text: str | bytes) -> Kubeconfig:
     ctx = _by_name(doc.get("contexts"), ctx_name, "context").get("context") or {}
     cluster = _by_name(doc.get("clusters"), ctx.get("cluster", ""), "cluster").get("cluster") or {}
     user = _by_name(doc.get("users"), ctx.get("user", ""), "user").get("user") or {}
-    return Kubeconfig(server=str(cluster.get("server", "")), ca_pem=_unb64(cluster.get("certificate-authority-data")),
-                      user_name=str(ctx.get("user", "")), cert_pem=_unb64(user.get("client-certificate-data")),
-                      key_pem=_unb64(user.get("client-key-data")), token=user.get("token"),
+    user_name = str(ctx.get("user", ""))
+    ca_pem = _unb64(cluster.get("certificate-authority-data"))
+    if ca_pem is None and cluster.get("certificate-authority"):
+        ca_pem = _read_ref(fs, str(cluster["certificate-authority"]), "certificate-authority", user_name,
+                           "CERTIFICATE")
+    cert_pem = _unb64(user.get("client-certificate-data"))
+    if cert_pem is None and user.get("client-certificate"):
+        cert_pem = _read_ref(fs, str(user["client-certificate"]), "client-cert", user_name, "CERTIFICATE")
+    key_pem = _unb64(user.get("client-key-data"))
+    if key_pem is None and user.get("client-key"):
+        key_pem = _read_ref(fs, str(user["client-key"]), "client-key", user_name, "PRIVATE KEY")
+    return Kubeconfig(server=str(cluster.get("server", "")), ca_pem=ca_pem,
+                      user_name=user_name, cert_pem=cert_pem,
+                      key_pem=key_pem, token=user.get("token"),
                       cluster_name=str(ctx.get("cluster", "")), current_context=ctx_name, doc=doc)
 
 
@@ -168,16 +205,22 @@ def identity(kc: Kubeconfig, apiserver: Any = None, now: _dt.datetime | None = N
     return UserInfo("system:anonymous", ("system:unauthenticated",))
 
 
-def client_for(world: Any, src_netns: Any, kubeconfig_text: str | bytes) -> Any:
+def client_for(world: Any, src_netns: Any, kubeconfig_text: str | bytes, fs: Any = None) -> Any:
     """An :class:`~.client.APIClient` from ``src_netns`` to the kubeconfig's server, as its user.
 
     A bootstrap token is checked against its Secret through the API server (so the
     server must be reachable); certificates are checked against the kubeconfig's CA.
+    Credential files the kubeconfig names are read from ``fs`` (by default the
+    filesystem of the machine whose network ``src_netns`` is).
     """
     from .apiserver import SYSTEM_USER
     from .client import APIClient
 
-    kc = parse(kubeconfig_text)
+    if fs is None:
+        owner = next((m for m in getattr(world, "machines", {}).values() if getattr(m, "netns", None) is src_netns),
+                     None)
+        fs = owner.fs if owner is not None else None
+    kc = parse(kubeconfig_text, fs=fs)
     if not kc.server:
         raise InvalidInput("invalid configuration: no server found for cluster")
     apiserver = None

@@ -182,13 +182,19 @@ def _log(proc: Any, level: str, msg: str) -> None:
     proc.error(f'time="{stamp}" level={level} msg="{msg}"\n')
 
 
-def _make_socket(machine: Any, path: str) -> None:
+def _make_socket(machine: Any, path: str, group: str | None = None) -> None:
+    """The daemon's UNIX socket (``srw-rw----``, owned by root and ``group`` when it exists)."""
     fs = machine.fs
     d = path.rsplit("/", 1)[0]
+    gid = 0
+    if group is not None:
+        from ..engine.daemon import group_gid
+
+        gid = group_gid(machine, group) or 0
     try:
         if not fs.exists(d):
             fs.makedirs(d)
-        fs.write(path, b"", mode=0o660)
+        fs.mksocket(path, mode=0o660, gid=gid)
     except FsError:
         pass
 
@@ -250,7 +256,7 @@ def cri_dockerd(proc):
     shim = machine.extensions.setdefault("cri-dockerd", _CriDockerd(machine))
     _log(proc, "info", "Connecting to docker on the Endpoint unix:///var/run/docker.sock")
     _log(proc, "info", "Start docker client with request timeout 0s")
-    _make_socket(machine, "/run/cri-dockerd.sock")
+    _make_socket(machine, "/run/cri-dockerd.sock", group="docker")  # cri-docker.socket: SocketGroup=docker
     shim.shim_running = True
 
     def stop(_sig: int) -> None:

@@ -175,8 +175,8 @@ def _serve(proc, engine: Engine, sock: str, banner: list[tuple[str, str, dict]])
         sock_dir = sock.rsplit("/", 1)[0]
         if not fs.exists(sock_dir):
             fs.makedirs(sock_dir)
-        gid = DOCKER_GID if engine.name == "docker" and _has_group(machine, "docker") else 0
-        fs.write(sock, b"", mode=0o660, uid=0, gid=gid)
+        gid = (group_gid(machine, "docker") or 0) if engine.name == "docker" else 0
+        fs.mksocket(sock, mode=0o660, uid=0, gid=gid)
     except FsError:
         pass
     engine.daemon_process = proc
@@ -202,6 +202,19 @@ def _serve(proc, engine: Engine, sock: str, banner: list[tuple[str, str, dict]])
                 fs.remove(sock)
         except FsError:
             pass
+
+
+def group_gid(machine: "Machine", group: str) -> int | None:
+    """The gid of ``group`` in the machine's ``/etc/group`` (None when there is no such group)."""
+    try:
+        text = machine.fs.read_text("/etc/group")
+    except FsError:
+        return None
+    for line in text.splitlines():
+        parts = line.split(":")
+        if len(parts) >= 3 and parts[0] == group and parts[2].isdigit():
+            return int(parts[2])
+    return None
 
 
 def _has_group(machine: "Machine", group: str) -> bool:

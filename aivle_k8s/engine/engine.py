@@ -46,6 +46,22 @@ CONTAINERD_VERSION = "1.7.12"
 HUB_ENDPOINT = "registry-1.docker.io"
 
 
+def cgroup_driver_of(daemon_json: dict) -> str:
+    """The cgroup driver ``/etc/docker/daemon.json`` sets through ``exec-opts``
+    (``native.cgroupdriver=systemd``); dockerd's default is ``cgroupfs``.
+
+    >>> cgroup_driver_of({"exec-opts": ["native.cgroupdriver=systemd"]}), cgroup_driver_of({})
+    ('systemd', 'cgroupfs')
+    """
+    driver = "cgroupfs"
+    opts = daemon_json.get("exec-opts") if isinstance(daemon_json, dict) else None
+    for opt in opts if isinstance(opts, list) else []:
+        key, _, value = str(opt).partition("=")
+        if key.strip() == "native.cgroupdriver" and value.strip() in ("systemd", "cgroupfs"):
+            driver = value.strip()
+    return driver
+
+
 class DaemonNotRunning(NetworkError):
     """The daemon is stopped (``systemctl stop docker``): the client cannot connect to its socket."""
 
@@ -329,7 +345,7 @@ class Engine:
             "Driver": "overlay2",
             "DockerRootDir": self.root,
             "LoggingDriver": "json-file",
-            "CgroupDriver": "systemd",
+            "CgroupDriver": getattr(self, "cgroup_driver", None) or "cgroupfs",
             "CgroupVersion": "2",
             "KernelVersion": m.kernel.release,
             "OperatingSystem": os_name,
@@ -395,7 +411,10 @@ class Engine:
     # -- daemon life (used by the dockerd program) -----------------------------------------
     def _load_daemon_json(self) -> None:
         path = "/etc/docker/daemon.json" if self.name == "docker" else None
-        if path is None or not self.machine.fs.is_file(path):
+        if path is None:
+            return
+        self.cgroup_driver = "cgroupfs"  # dockerd's default unless daemon.json says otherwise
+        if not self.machine.fs.is_file(path):
             return
         try:
             conf = json.loads(self.machine.fs.read_text(path) or "{}")
@@ -403,6 +422,7 @@ class Engine:
             return
         for entry in conf.get("insecure-registries") or []:
             self.insecure_registries.add(str(entry))
+        self.cgroup_driver = cgroup_driver_of(conf)
 
     def _daemon_start(self) -> None:
         """The daemon came up: restart containers whose policy says so (like dockerd's restore)."""

@@ -277,7 +277,7 @@ def mode_string(entry: Entry) -> str:
     >>> mode_string(Entry.directory(0o1777))
     'drwxrwxrwt'
     """
-    kind = {"dir": "d", "symlink": "l"}.get(entry.kind, "-")
+    kind = {"dir": "d", "symlink": "l", "socket": "s"}.get(entry.kind, "-")
     m = entry.mode
     chars = []
     for shift, special, sch in ((6, 0o4000, "s"), (3, 0o2000, "s"), (0, 0o1000, "t")):
@@ -681,6 +681,8 @@ def unary_test(proc, op: str, arg: str) -> bool:
         return True
     if op == "-f":
         return entry.is_file
+    if op == "-S":
+        return entry.kind == "socket"
     if op == "-d":
         return entry.is_dir
     if op == "-s":
@@ -3058,7 +3060,7 @@ def readlink(proc) -> int:
     return status
 
 
-_STAT_KIND = {"file": "regular file", "dir": "directory", "symlink": "symbolic link"}
+_STAT_KIND = {"file": "regular file", "dir": "directory", "symlink": "symbolic link", "socket": "socket"}
 
 
 @register_program("stat")
@@ -5445,3 +5447,270 @@ def xargs(proc) -> Gen:
         if code != 0:
             status = 123
     return status
+
+
+# ---------------------------------------------------------------------------
+# tar (GNU tar's common options on real tar / tar.gz bytes, through Python's tarfile)
+
+_TAR_MODES = "Acdtrux"
+
+
+def _tar_args(argv: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Old style (``xzf FILE``), short bundles (``-xzf FILE``, ``-C DIR``) and the long options."""
+    opts: dict[str, Any] = {"modes": []}
+    ops: list[str] = []
+    longs = {"extract": "x", "get": "x", "create": "c", "list": "t", "gzip": "z", "gunzip": "z", "ungzip": "z",
+             "verbose": "v", "file": "f", "directory": "C", "strip-components": "strip", "no-same-owner": "",
+             "same-owner": "", "overwrite": "", "no-same-permissions": "", "preserve-permissions": "p",
+             "same-permissions": "p"}
+    args = list(argv)
+    if args and not args[0].startswith("-"):  # old style: the first word is all option letters
+        letters, rest = args[0], args[1:]
+        args = []
+        for c in letters:
+            args.append("-" + c)
+            if c in "fC" and rest:
+                args.append(rest.pop(0))
+        args += rest
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            ops += args[i + 1:]
+            break
+        if a.startswith("--"):
+            name, eq, val = a[2:].partition("=")
+            key = longs.get(name)
+            if key is None:
+                raise _BadOption(a)
+            if key in ("f", "C", "strip"):
+                if not eq:
+                    i += 1
+                    if i >= len(args):
+                        raise _BadOption(a, missing=True)
+                    val = args[i]
+                opts[key] = val
+            elif key in _TAR_MODES:
+                opts["modes"].append(key)
+            elif key:
+                opts[key] = True
+        elif a.startswith("-") and len(a) > 1:
+            j = 1
+            while j < len(a):
+                c = a[j]
+                if c in "fC":
+                    val = a[j + 1:]
+                    if not val:
+                        i += 1
+                        if i >= len(args):
+                            raise _BadOption("-" + c, missing=True)
+                        val = args[i]
+                    opts[c] = val
+                    break
+                if c in _TAR_MODES:
+                    opts["modes"].append(c)
+                elif c in "zvpo":
+                    opts[c] = True
+                else:
+                    raise _BadOption("-" + c)
+                j += 1
+        else:
+            ops.append(a)
+        i += 1
+    return opts, ops
+
+
+def _tar_fatal(proc, msg: str) -> int:
+    proc.error(f"tar: {msg}\ntar: Error is not recoverable: exiting now\n")
+    return 2
+
+
+def _tar_epoch(proc) -> float:
+    return sim_datetime(proc, 0).timestamp()
+
+
+@register_program("tar")
+def tar(proc) -> int:
+    """``tar -c|-x|-t [-vz] [-f ARCHIVE] [-C DIR] [--strip-components=N] [FILE...]``."""
+    import gzip
+    import io
+    import tarfile
+
+    try:
+        opts, ops = _tar_args(proc.argv[1:])
+    except _BadOption as e:
+        proc.error(f"tar: {'unrecognized option ' + repr(e.opt) if e.opt.startswith('--') else 'invalid option -- ' + repr(e.opt[1:])}\n"
+                   "Try 'tar --help' or 'tar --usage' for more information.\n")
+        return 2
+    modes = set(opts["modes"])
+    if len(modes) != 1:
+        proc.error(("tar: You must specify one of the '-Acdtrux', '--delete' or '--test-label' options\n" if not modes
+                    else "tar: You may not specify more than one '-Acdtrux', '--delete' or  '--test-label' option\n")
+                   + "Try 'tar --help' or 'tar --usage' for more information.\n")
+        return 2
+    mode = modes.pop()
+    if mode not in "ctx":
+        return _tar_fatal(proc, f"option -{mode} is not supported here (use -c, -t or -x)")
+    archive = opts.get("f", "-")
+    base = proc.path(opts.get("C", "."))
+    if "C" in opts and not proc.fs.is_dir(base):
+        return _tar_fatal(proc, f"{opts['C']}: Cannot open: No such file or directory")
+    verbose = bool(opts.get("v"))
+    failed = False
+    if mode == "c":
+        if not ops:
+            proc.error("tar: Cowardly refusing to create an empty archive\n"
+                       "Try 'tar --help' or 'tar --usage' for more information.\n")
+            return 2
+        buf = io.BytesIO()
+        epoch = _tar_epoch(proc)
+        warned = False
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+            for op in ops:
+                top = join(base, op)
+                if not proc.fs.lexists(top):
+                    proc.error(f"tar: {op}: Cannot stat: No such file or directory\n")
+                    failed = True
+                    continue
+                if op.startswith("/") and not warned:
+                    proc.error("tar: Removing leading `/' from member names\n")
+                    warned = True
+                stack = [(top, op.lstrip("/") or ".")]
+                while stack:
+                    path, name = stack.pop(0)
+                    e = proc.fs.stat(path, follow=False)
+                    info = tarfile.TarInfo(name)
+                    info.mode, info.uid, info.gid = e.mode & 0o7777, e.uid, e.gid
+                    info.uname, info.gname = user_name(proc, e.uid), group_name(proc, e.gid)
+                    info.mtime = int(epoch + mtime(proc, path))
+                    data = None
+                    if e.is_dir:
+                        info.type = tarfile.DIRTYPE
+                        stack[:0] = [(join(path, c), f"{name.rstrip('/')}/{c}")
+                                     for c in sorted(proc.fs.listdir(path))]
+                    elif e.kind == "symlink":
+                        info.type, info.linkname = tarfile.SYMTYPE, e.target
+                    else:
+                        if not can_read(proc, path):
+                            proc.error(f"tar: {name}: Cannot open: Permission denied\n")
+                            failed = True
+                            continue
+                        data = e.data
+                        info.size = len(data)
+                    if verbose:
+                        (proc.error if archive == "-" else proc.write)(name + ("/" if e.is_dir else "") + "\n")
+                    tf.addfile(info, io.BytesIO(data) if data is not None else None)
+        out = buf.getvalue()
+        if opts.get("z"):
+            out = gzip.compress(out, mtime=0)
+        if archive == "-":
+            proc.write(out)
+        else:
+            try:
+                _write_file(proc, archive, out)
+            except FsError as e:
+                return _tar_fatal(proc, f"{archive}: Cannot open: {_errno(e)}")
+    else:
+        try:
+            raw = _read_input(proc, archive)
+        except FsError as e:
+            return _tar_fatal(proc, f"{archive}: Cannot open: {_errno(e)}")
+        if raw[:2] == b"\x1f\x8b":
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError):
+                proc.error("\ngzip: stdin: unexpected end of file\n")
+                return _tar_fatal(proc, "Child returned status 1")
+        elif opts.get("z"):
+            proc.error("\ngzip: stdin: not in gzip format\n")
+            return _tar_fatal(proc, "Child returned status 1")
+        try:
+            tf = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")
+            members = tf.getmembers()
+        except tarfile.TarError:
+            proc.error("tar: This does not look like a tar archive\n"
+                       "tar: Exiting with failure status due to previous errors\n")
+            return 2
+        strip = int(opts.get("strip", 0) or 0)
+        wanted = [o.rstrip("/") for o in ops]
+        seen: set[str] = set()
+        epoch = _tar_epoch(proc)
+        warned = False
+        ugswidth = 19
+        for m in members:
+            name = m.name
+            if name.startswith("/"):
+                if not warned:
+                    proc.error("tar: Removing leading `/' from member names\n")
+                    warned = True
+                name = name.lstrip("/")
+            hit = next((w for w in wanted if name.rstrip("/") == w or name.startswith(w + "/")), None)
+            if wanted and hit is None:
+                continue
+            seen.add(hit or "")
+            if mode == "t":
+                shown = name + ("/" if m.isdir() and not name.endswith("/") else "")
+                if verbose:
+                    kind = "d" if m.isdir() else "l" if m.issym() else "h" if m.islnk() else "-"
+                    perm = mode_string(Entry("file", b"", m.mode & 0o7777))[1:]
+                    owner = f"{m.uname or m.uid}/{m.gname or m.gid}"
+                    size = str(m.size)
+                    when = _dt.datetime.fromtimestamp(m.mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+                    used = len(owner) + len(size)  # GNU: user/group and size share a growing column
+                    ugswidth = max(ugswidth, used)
+                    tail = f" -> {m.linkname}" if m.issym() else f" link to {m.linkname}" if m.islnk() else ""
+                    proc.write(f"{kind}{perm} {owner} {size:>{ugswidth - used + len(size)}} {when} {shown}{tail}\n")
+                else:
+                    proc.write(shown + "\n")
+                continue
+            parts = [p for p in name.split("/") if p and p != "."]
+            if ".." in parts:
+                proc.error(f"tar: {name}: Member name contains '..'\n")
+                failed = True
+                continue
+            if len(parts) <= strip:
+                continue
+            rel = "/".join(parts[strip:])
+            if verbose:
+                proc.write(rel + ("/" if m.isdir() else "") + "\n")
+            dest = join(base, rel)
+            owner = (m.uid, m.gid) if proc.uid == 0 else _new_file_owner(proc)
+            perm = m.mode & 0o7777 if proc.uid == 0 or opts.get("p") else m.mode & 0o777 & ~default_umask(proc)
+            try:
+                parent = posixpath.dirname(dest)
+                if not proc.fs.exists(parent):
+                    if not can_write(proc, parent):
+                        raise FsError(f"{parent}: Permission denied", errno="EACCES", path=parent)
+                    proc.fs.mkdir(parent, parents=True, uid=owner[0], gid=owner[1])
+                if not can_write(proc, dest):
+                    raise FsError(f"{dest}: Permission denied", errno="EACCES", path=dest)
+                if m.isdir():
+                    if not proc.fs.is_dir(dest):
+                        proc.fs.mkdir(dest, mode=perm, uid=owner[0], gid=owner[1])
+                elif m.issym() or m.islnk():
+                    if proc.fs.lexists(dest):
+                        proc.fs.remove(dest)
+                    if m.issym():
+                        proc.fs.symlink(m.linkname, dest)
+                    else:
+                        target = join(base, "/".join(m.linkname.split("/")[strip:]))
+                        proc.fs.write(dest, proc.fs.read(target), mode=perm, uid=owner[0], gid=owner[1])
+                elif m.isfile():
+                    if proc.fs.lexists(dest) and not proc.fs.is_dir(dest):
+                        proc.fs.remove(dest)
+                    proc.fs.write(dest, tf.extractfile(m).read(), mode=perm, uid=owner[0], gid=owner[1])
+                else:
+                    continue
+            except FsError as e:
+                proc.error(f"tar: {rel}: Cannot open: {_errno(e)}\n")
+                failed = True
+                continue
+            touch_mtime(proc, dest, m.mtime - epoch)
+        for w in wanted:
+            if w not in seen:
+                proc.error(f"tar: {w}: Not found in archive\n")
+                failed = True
+    if failed:
+        proc.error("tar: Exiting with failure status due to previous errors\n")
+        return 2
+    return 0

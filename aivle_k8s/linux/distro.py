@@ -59,7 +59,7 @@ COREUTILS = [
 SYSTEM_TOOLS = [
     "sudo", "curl", "gpg", "swapoff", "swapon", "modprobe", "lsmod", "sysctl", "ip", "ss",
     "systemctl", "journalctl", "hostnamectl", "apt-get", "apt", "apt-mark", "apt-cache", "dpkg",
-    "lsb_release", "iptables", "nsenter", "ethtool", "conntrack", "socat", "ebtables", "pgrep", "pkill",
+    "lsb_release", "iptables", "nsenter", "ethtool", "conntrack", "socat", "ebtables", "pgrep", "pkill", "tar",
 ]
 
 #: The applets of the simulated BusyBox (1.36): each runs the program of the same name.
@@ -583,6 +583,7 @@ def ubuntu_layer(hostname: str = "ubuntu") -> dict[str, Entry]:
         "/var/lib": Entry.directory(),
         "/var/log": Entry.directory(),
         "/run": Entry.directory(),
+        "/var/run": Entry.symlink("/run"),  # Ubuntu: /var/run is /run
         "/dev": Entry.directory(),
         "/proc": Entry.directory(0o555),
         "/usr/local/bin": Entry.directory(),

@@ -53,7 +53,7 @@ def _err(errno: str, path: str) -> FsError:
 
 @dataclass(frozen=True)
 class Entry:
-    """One filesystem entry. ``kind`` is file, dir, symlink or whiteout."""
+    """One filesystem entry. ``kind`` is file, dir, symlink, socket or whiteout."""
 
     kind: str
     data: bytes = b""
@@ -68,8 +68,8 @@ class Entry:
             return "Entry(kind='whiteout')"
         if self.kind == "symlink":
             return f"Entry(kind='symlink', target={self.target!r})"
-        if self.kind == "dir":
-            return f"Entry(kind='dir', mode={oct(self.mode)})"
+        if self.kind in ("dir", "socket"):
+            return f"Entry(kind={self.kind!r}, mode={oct(self.mode)})"
         return f"Entry(kind='file', size={len(self.data)}, mode={oct(self.mode)})"
 
     @staticmethod
@@ -85,6 +85,11 @@ class Entry:
     @staticmethod
     def symlink(target: str) -> "Entry":
         return Entry("symlink", b"", 0o777, target=target)
+
+    @staticmethod
+    def socket(mode: int = 0o660, uid: int = 0, gid: int = 0) -> "Entry":
+        """A UNIX socket a daemon listens on (``srw-rw----`` in ``ls -l``)."""
+        return Entry("socket", b"", mode, uid, gid)
 
     @staticmethod
     def whiteout() -> "Entry":
@@ -397,6 +402,17 @@ class FileSystem:
             gid if gid is not None else (old.gid if old else 0),
         )
         self._put(real, new)
+
+    def mksocket(self, path: str, *, mode: int = 0o660, uid: int = 0, gid: int = 0) -> None:
+        """Bind a UNIX socket at ``path`` (replacing a stale one); its directory must exist."""
+        real = self.resolve(path)
+        try:
+            old = self.stat(real)
+        except FsError:
+            old = None
+        if old is not None and old.is_dir:
+            raise _err("EISDIR", path)
+        self._put(real, Entry.socket(mode, uid, gid))
 
     def mkdir(self, path: str, *, parents: bool = False, exist_ok: bool = False, mode: int = 0o755,
               uid: int = 0, gid: int = 0) -> None:

@@ -19,7 +19,26 @@ from urllib.parse import urlsplit
 
 from ..sim.errors import InvalidInput, NetworkError
 
-__all__ = ["Request", "Response", "parse_url", "request"]
+__all__ = ["Request", "Response", "parse_url", "request", "CURL_VERSION", "curl_version"]
+
+#: The curl of a default machine: Ubuntu 22.04 ships curl 7.81.0 (package 7.81.0-1ubuntu1.16),
+#: which says ``User-Agent: curl/7.81.0``.
+CURL_VERSION = "7.81.0"
+
+
+def curl_version(fs) -> str:
+    """The upstream version of the curl installed in ``fs`` (dpkg or apk), else :data:`CURL_VERSION`.
+
+    ``7.81.0-1ubuntu1.16`` -> ``7.81.0``, ``7.88.1-10+deb12u6`` -> ``7.88.1``, ``8.5.0-r0`` -> ``8.5.0``.
+    """
+    from .packages import installed_version
+
+    for name in ("curl", "libcurl4", "libcurl"):
+        v = installed_version(fs, name)
+        if v:
+            v = v.split(":", 1)[-1]
+            return v.rsplit("-", 1)[0] if "-" in v else v
+    return CURL_VERSION
 
 
 def _reason(status: int) -> str:
@@ -135,9 +154,13 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
 
 
 def request(net, src, method: str, url: str, body: bytes = b"", headers: dict | None = None) -> Response:
-    """Send one HTTP request from namespace ``src`` and parse the response."""
+    """Send one HTTP request from namespace ``src`` and parse the response.
+
+    The default headers are curl's (``User-Agent: curl/7.81.0``, ``Accept: */*``); ``headers`` override them.
+    """
     scheme, host, port, path = parse_url(url)
-    hdrs = {"Host": host if port in (80, 443) else f"{host}:{port}", "User-Agent": "curl/7.88.1", "Accept": "*/*"}
+    hdrs = {"Host": host if port in (80, 443) else f"{host}:{port}", "User-Agent": f"curl/{CURL_VERSION}",
+            "Accept": "*/*"}
     hdrs.update(headers or {})
     raw = net.request(src, host, port, Request(method, path, hdrs, body).to_bytes())
     return Response.parse(raw)

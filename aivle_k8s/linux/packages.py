@@ -40,7 +40,7 @@ from typing import Any, Iterable, Mapping
 
 from ..sim.errors import AivleError, FsError
 from .fs import Entry, join
-from .kernel import Process, program_entry, register_program
+from .kernel import PROGRAM_MAGIC, Process, program_entry, register_program
 from .services import Unit
 
 __all__ = [
@@ -50,6 +50,11 @@ __all__ = [
     "index",
     "available",
     "find_package",
+    "installed_version",
+    "versioned_program_entry",
+    "program_version",
+    "etcd_tarball",
+    "ETCD_TARBALL_URL",
     "compare_versions",
     "dpkg_status_text",
     "apk_installed_text",
@@ -511,6 +516,9 @@ _ARCHIVE: list[dict[str, Any]] = [
     dict(name="dnsmasq-base", section="net", versions=_v("2.90-0ubuntu0.22.04.1", "2.90-2build2", "2.89-1"),
          size=375 * kB, isize=981, recommends=("dns-root-data",), sbin=["dnsmasq"],
          description="Small caching DNS proxy and DHCP/TFTP server"),
+    dict(name="etcd-client", section="database", versions=_v("3.3.25+dfsg-7ubuntu0.22.04.1", None, None),
+         size=4642 * kB, isize=16935, files={"/usr/bin/etcdctl": ("prog", "etcdctl", "3.3.25")},
+         description="highly-available key value store -- client"),
     dict(name="dns-root-data", section="net", versions=_v("2023112702~ubuntu0.22.04.1", "2023112702~willsync1", "2023112702~deb12u1"),
          size=5136, isize=19, arch="all", files={"/usr/share/dns/root.hints": ".  3600000  NS  A.ROOT-SERVERS.NET.\n"},
          description="DNS root data including root zone and DNSSEC key"),
@@ -522,7 +530,7 @@ for _name, (_section, _desc, _versions) in _BASE.items():
 for _row in _ARCHIVE:  # Debian packages of ubuntu's universe component
     _row.setdefault("component", "universe" if _row["name"] in {
         "docker.io", "docker-compose", "pigz", "ubuntu-fan", "socat", "conntrack", "ipset", "ebtables",
-        "redis-server", "redis-tools", "containerd", "runc", "nano"} else "main")
+        "redis-server", "redis-tools", "containerd", "runc", "nano", "etcd-client"} else "main")
 
 _PY = {"jammy": "3.10", "noble": "3.12", "bookworm": "3.11"}
 _DISTVER = {"jammy": ("ubuntu", "22.04"), "noble": ("ubuntu", "24.04"), "bookworm": ("debian", "12")}
@@ -810,7 +818,8 @@ def _entries_from_row(row: Mapping[str, Any], subst: Mapping[str, str], unit_dir
         if value is None:
             files[path] = Entry.directory()
         elif isinstance(value, tuple) and value[0] == "prog":
-            files[path] = program_entry(value[1], 2048)
+            files[path] = (versioned_program_entry(value[1], value[2], 2048) if len(value) > 2
+                           else program_entry(value[1], 2048))
         elif isinstance(value, tuple) and value[0] == "link":
             files[path] = Entry.symlink(s(value[1]))
         else:
@@ -1390,6 +1399,20 @@ def _read_status(fs) -> dict[str, dict[str, str]]:
 def _write_status(fs, status: Mapping[str, Mapping[str, str]]) -> None:
     fs.mkdir("/var/lib/dpkg", parents=True, exist_ok=True)
     fs.write(_STATUS, "\n".join(_format_paragraph(status[k]) for k in sorted(status)))
+
+
+def installed_version(fs, name: str) -> str | None:
+    """The version of package ``name`` installed in ``fs`` (dpkg status, else the apk database), or None."""
+    rec = _read_status(fs).get(name)
+    if _is_installed(rec):
+        return rec.get("Version")
+    try:
+        if fs.is_file(_APK_DB):
+            rec = _apk_installed(fs).get(name)
+            return rec.get("V") if rec else None
+    except FsError:
+        return None
+    return None
 
 
 def _is_installed(rec: Mapping[str, str] | None) -> bool:
@@ -3345,10 +3368,83 @@ echo "==========================================================================
 """
 
 
+def versioned_program_entry(name: str, version: str, size: int = 4096) -> Entry:
+    """A program file that also records which release it is (a ``version=X`` line after the program
+    line, as a Go binary embeds its build info); the program reads it back with :func:`program_version`.
+
+    >>> program_version(versioned_program_entry("etcdctl", "3.5.15").data)
+    '3.5.15'
+    """
+    head = PROGRAM_MAGIC + name.encode() + b"\n" + f"version={version}\n".encode()
+    filler = b""
+    seed = hashlib.sha256(f"{name}@{version}".encode()).digest()
+    while len(head) + len(filler) < size:
+        seed = hashlib.sha256(seed).digest()
+        filler += seed
+    return Entry.file((head + filler)[: max(size, len(head))], 0o755)
+
+
+def program_version(data: bytes) -> str | None:
+    """The release recorded in a program file by :func:`versioned_program_entry`, or None."""
+    if not data.startswith(PROGRAM_MAGIC):
+        return None
+    lines = data.split(b"\n", 2)
+    if len(lines) > 2 and lines[1].startswith(b"version="):
+        return lines[1][8:].decode("ascii", "replace")
+    return None
+
+
+#: The etcd release tarball of etcd's install guide (etcd, etcdctl and etcdutl of one release).
+ETCD_RELEASE = "3.5.15"
+ETCD_TARBALL_URL = (f"https://github.com/etcd-io/etcd/releases/download/v{ETCD_RELEASE}/"
+                    f"etcd-v{ETCD_RELEASE}-linux-amd64.tar.gz")
+_ETCD_RELEASE_DATES = {"3.5.15": (2024, 7, 19)}
+
+
+@lru_cache(maxsize=None)
+def etcd_tarball(version: str = ETCD_RELEASE) -> bytes:
+    """``etcd-v<version>-linux-amd64.tar.gz``: a real gzip'd tar whose top directory holds the three
+    programs and the READMEs, as the release asset does (deterministic bytes)."""
+    import datetime as _dt
+    import gzip
+    import io
+    import tarfile
+
+    top = f"etcd-v{version}-linux-amd64"
+    y, mo, d = _ETCD_RELEASE_DATES.get(version, (2024, 1, 1))
+    when = int(_dt.datetime(y, mo, d, 12, 0, tzinfo=_dt.timezone.utc).timestamp())
+    docs = {
+        "README.md": f"# etcd v{version}\n\netcd is a distributed, reliable key-value store. Run `./etcd` to start "
+                     "a single member listening on localhost:2379.\n",
+        "README-etcdctl.md": "# etcdctl\n\nThe command-line client of etcd's v3 API: `etcdctl put foo bar`, "
+                             "`etcdctl get foo`, `etcdctl snapshot save backup.db`.\n",
+        "README-etcdutl.md": "# etcdutl\n\nOffline administration of etcd data files: "
+                             "`etcdutl snapshot restore backup.db --data-dir new-dir`, `etcdutl snapshot status`.\n",
+        "READMEv2-etcdctl.md": "# etcdctl (v2 API)\n\nSet ETCDCTL_API=2 to use the deprecated v2 commands.\n",
+        "Documentation/README.md": "# Documentation\n\nThe etcd documentation lives at https://etcd.io/docs.\n",
+    }
+    entries: list[tuple[str, bytes | None, int]] = [(top + "/", None, 0o755), (top + "/Documentation/", None, 0o755)]
+    entries += [(f"{top}/{name}", text.encode(), 0o644) for name, text in docs.items()]
+    entries += [(f"{top}/{prog}", versioned_program_entry(prog, version, 8192).data, 0o755)
+                for prog in ("etcd", "etcdctl", "etcdutl")]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for name, data, mode in sorted(entries):
+            info = tarfile.TarInfo(name.rstrip("/"))
+            info.mode, info.mtime, info.uid, info.gid = mode, when, 1000, 1000
+            if data is None:
+                info.type = tarfile.DIRTYPE
+            else:
+                info.size = len(data)
+            tf.addfile(info, io.BytesIO(data) if data is not None else None)
+    return gzip.compress(buf.getvalue(), mtime=0)
+
+
 def downloads() -> dict[str, bytes]:
     """Every file the install guides download, by URL: repository signing keys
     (``https://download.docker.com/linux/ubuntu/gpg``, ``https://pkgs.k8s.io/core:/stable:/v1.30/deb/Release.key``,
-    ...), cri-dockerd's ``.deb`` (:data:`CRI_DOCKERD_URL`) and ``https://get.docker.com``."""
+    ...), cri-dockerd's ``.deb`` (:data:`CRI_DOCKERD_URL`), ``https://get.docker.com`` and etcd's release
+    tarball (:data:`ETCD_TARBALL_URL`)."""
     out: dict[str, bytes] = {}
     for d in ("ubuntu", "debian"):
         out[f"https://download.docker.com/linux/{d}/gpg"] = _armored_key("docker")
@@ -3360,6 +3456,7 @@ def downloads() -> dict[str, bytes]:
         if pkg is not None:
             out[url] = deb_file(pkg)
     out["https://get.docker.com/"] = _GET_DOCKER.encode()
+    out[ETCD_TARBALL_URL] = etcd_tarball()
     return out
 
 

@@ -178,9 +178,31 @@ _CURL_LONG = {
     "no-progress-meter": "_npm", "progress-bar": "#", "cacert": "_cacert", "cert": "_cert", "key": "_key",
     "json": "_json", "get": "G", "url": "_url", "output-dir": "_od", "retry-delay": "_rd",
     "retry-max-time": "_rmt", "ipv4": "4", "ipv6": "6", "noproxy": "_np", "resolve": "_resolve",
+    "version": "V",
 }
 _CURL_WITH_VALUE = set("oXdHwuAmT") | {"_ct", "_retry", "_proto", "_cacert", "_cert", "_key", "_json", "_url",
                                        "_od", "_rd", "_rmt", "_np", "_resolve"}
+
+
+# ``curl --version`` of the distributions' builds: (libraries after libcurl, release date, protocols, features)
+_CURL_BUILDS = {
+    "7.81.0": ("OpenSSL/3.0.2 zlib/1.2.11 brotli/1.0.9 zstd/1.4.8 libidn2/2.3.2 libpsl/0.21.0 (+libidn2/2.3.2) "
+               "libssh/0.9.6/openssl/zlib nghttp2/1.43.0 librtmp/2.3 OpenLDAP/2.5.18", "2022-01-05"),
+    "7.88.1": ("OpenSSL/3.0.15 zlib/1.2.13 brotli/1.0.9 zstd/1.5.4 libidn2/2.3.3 libpsl/0.21.2 (+libidn2/2.3.3) "
+               "libssh2/1.10.0 nghttp2/1.52.0 librtmp/2.3 OpenLDAP/2.5.13", "2023-02-20"),
+    "8.5.0": ("OpenSSL/3.0.13 zlib/1.3 brotli/1.1.0 zstd/1.5.5 libidn2/2.3.7 libpsl/0.21.2 (+libidn2/2.3.7) "
+              "libssh/0.10.6/openssl/zlib nghttp2/1.59.0 librtmp/2.3 OpenLDAP/2.6.7", "2023-12-06"),
+}
+
+
+def _curl_version_text(version: str) -> str:
+    libs, date = _CURL_BUILDS.get(version, ("OpenSSL/3.0.2 zlib/1.2.11", ""))
+    return (f"curl {version} (x86_64-pc-linux-gnu) libcurl/{version} {libs}\n"
+            + (f"Release-Date: {date}\n" if date else "")
+            + "Protocols: dict file ftp ftps gopher gophers http https imap imaps ldap ldaps mqtt pop3 pop3s rtmp "
+              "rtsp scp sftp smb smbs smtp smtps telnet tftp\n"
+              "Features: alt-svc AsynchDNS brotli GSS-API HSTS HTTP2 HTTPS-proxy IDN IPv6 Kerberos Largefile libz "
+              "NTLM NTLM_WB PSL SPNEGO SSL TLS-SRP UnixSockets zstd\n")
 
 
 def _curl_parse(argv: list[str]):
@@ -230,7 +252,7 @@ def _curl_parse(argv: list[str]):
                     else:
                         opts[c] = val
                     break
-                if c not in "fsSLOIiklv#GZ46qN0":
+                if c not in "fsSLOIiklv#GZ46qN0V":
                     raise InvalidInput(f"option -{c}: is unknown")
                 opts[c] = True
                 j += 1
@@ -273,6 +295,7 @@ def _psize(n: int) -> str:
 @register_program("curl")
 def curl(proc) -> Gen:
     """``curl [-fsSLOIikv] [-o FILE] [-X METHOD] [-d DATA] [-H 'K: V'] [-w FORMAT] URL...`` over the simulated network."""
+    from .http import curl_version
     from .http import parse_url as _parse_url
     from .http import request as _request
 
@@ -295,6 +318,10 @@ def curl(proc) -> Gen:
         return 2
     if opts.get("_url"):
         opts["urls"].append(opts["_url"])
+    version = curl_version(proc.fs)
+    if opts.get("V"):
+        proc.write(_curl_version_text(version))
+        return 0
     if not opts["urls"]:
         proc.error("curl: try 'curl --help' or 'curl --manual' for more information\n")
         return 2
@@ -330,7 +357,7 @@ def curl(proc) -> Gen:
             if opts.get("G"):
                 path += ("&" if "?" in path else "?") + body.decode()
                 body = b""
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = {"User-Agent": f"curl/{version}"}
         if body:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         for h in opts["H"]:
@@ -365,7 +392,7 @@ def curl(proc) -> Gen:
                 if verbose:
                     proc.error(f"* Connected to {h2} ({addr}) port {p2} (#0)\n> {method} {path2} HTTP/1.1\n"
                                f"> Host: {h2 if p2 in (80, 443) else f'{h2}:{p2}'}\n"
-                               f"> User-Agent: curl/7.81.0\n> Accept: */*\n>\n")
+                               f"> User-Agent: {headers['User-Agent']}\n> Accept: */*\n>\n")
             except NetworkError as e:
                 error = e
                 break

@@ -235,7 +235,8 @@ class Machine:
         machines' connections to it (the API server polling its kubelet, clients to its
         NodePorts) fail. Files on disk stay. Other machines notice only through the
         network: a worker's node turns ``NotReady`` once the control plane's 40 s
-        node-monitor grace period passes.
+        node-monitor grace period passes. iptables rules (the NAT rules of Services and
+        hostPorts) live in the kernel's memory and are lost.
         """
         if not self.powered:
             return
@@ -252,6 +253,9 @@ class Machine:
         self._downed = [ns for ns in self.world.net.namespaces if ns.node == self.name and ns.up]
         for ns in self._downed:
             ns.up = False
+        # the kernel's netfilter tables live in memory: kube-proxy's and the CNI's NAT rules are gone
+        # with the power (on boot kube-proxy programs them again from the Services it lists)
+        self.world.net.rules.pop(self.name, None)
 
     def power_on(self) -> None:
         """Power the machine back on: its network comes up and systemd starts every enabled

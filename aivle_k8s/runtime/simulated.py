@@ -147,7 +147,13 @@ class SimulatedRuntime:
         from ..engine.engine import CONTAINERD_VERSION
 
         name = self.engine.name
-        runtime_version = f"v{CONTAINERD_VERSION}" if name == "containerd" else self.engine._version()
+        if name == "containerd":
+            runtime_version = f"v{CONTAINERD_VERSION}"
+        elif name == "cri-o":
+            packages = getattr(self.engine.machine, "packages", {}) or {}
+            runtime_version = str(packages.get("cri-o") or "1.30.0").split(":")[-1].split("-")[0] or "1.30.0"
+        else:
+            runtime_version = self.engine._version()
         return VersionResponse("0.1.0", name, runtime_version, "v1")
 
     @property

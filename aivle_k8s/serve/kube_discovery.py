@@ -39,7 +39,7 @@ from typing import Any, Iterable
 from ..cluster.apiserver.resources import RESOURCES, ResourceInfo
 from ..cluster.apiserver.schema import DEFAULT_KUBERNETES_VERSION, Schemas
 
-__all__ = ["version_info", "api_versions", "api_group_list", "api_resource_list", "aggregated", "group_versions",
+__all__ = ["version_info", "schema_version", "api_versions", "api_group_list", "api_resource_list", "aggregated", "group_versions",
            "openapi_v3_root", "openapi_v3_doc", "openapi_v2_doc", "AGGREGATED_V2", "AGGREGATED_V2BETA1",
            "subresource_meta"]
 
@@ -90,12 +90,27 @@ def _resources(group: str, version: str) -> list[ResourceInfo]:
 # ---------------------------------------------------------------------------------------
 # /version
 # ---------------------------------------------------------------------------------------
+def schema_version(version: str) -> str:
+    """The Kubernetes minor the OpenAPI schemas are picked by (``kubernetes-validate`` bundles one
+    schema set per minor, ``1.30.0``): ``v1.30.8`` -> ``1.30``, ``1.30`` -> ``1.30``.
+
+    >>> schema_version("v1.30.8"), schema_version("1.29"), schema_version("v1.31.0-rc.1")
+    ('1.30', '1.29', '1.31')
+    """
+    import re
+
+    m = re.match(r"^v?(\d+)\.(\d+)", str(version).strip())
+    return f"{m.group(1)}.{m.group(2)}" if m else DEFAULT_KUBERNETES_VERSION
+
+
 def version_info(kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> dict:
     """The ``version.Info`` of ``/version`` (``kubectl version`` prints its ``gitVersion``)."""
     v = str(kubernetes_version).lstrip("v")
     git = f"v{v}.2" if v.count(".") == 1 else f"v{v}"
     major, minor = git.lstrip("v").split(".")[:2]
-    return {"major": major, "minor": minor, "gitVersion": git, "gitCommit": "39683505b630ff2121012f3c5b16215a1449d5ed",
+    from ..cluster.kubectl.commands import _git_commit
+
+    return {"major": major, "minor": minor, "gitVersion": git, "gitCommit": _git_commit(git),
             "gitTreeState": "clean", "buildDate": "2024-06-11T20:21:00Z", "goVersion": "go1.22.4",
             "compiler": "gc", "platform": "linux/amd64"}
 
@@ -298,9 +313,15 @@ def _refs(node: Any) -> Iterable[str]:
             yield from _refs(v)
 
 
-@lru_cache(maxsize=4)
 def _defs(version: str) -> _Defs:
-    return _Defs(version)
+    """The definitions of the schema set for ``version``: every patch release of a minor shares one
+    (and the API server's own :class:`Schemas`)."""
+    return _defs_of(schema_version(version))
+
+
+@lru_cache(maxsize=4)
+def _defs_of(minor: str) -> _Defs:
+    return _Defs(minor)
 
 
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."

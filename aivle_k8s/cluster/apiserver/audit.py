@@ -16,7 +16,9 @@ per request. Each request gives
   the etcd ``revision`` it produced (``revision_before`` is etcd's revision
   when the request arrived: a refused request leaves it where it was).
 
-The simulated clients send no User-Agent header, so :attr:`AuditEvent.component`
+Each event records the client's User-Agent (``userAgent``: client-go's
+``kube-proxy/v1.30.8 (linux/amd64) kubernetes/<commit>``, CoreDNS's and flanneld's
+``.../v0.0.0 (linux/amd64) kubernetes/$Format``) and source address; :attr:`AuditEvent.component`
 names the program from its credential (``kubernetes-admin`` -> kubectl,
 ``system:node:worker-1`` -> the kubelet of worker-1, ...).
 

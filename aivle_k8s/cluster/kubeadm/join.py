@@ -13,7 +13,7 @@ from .. import pki
 from ..apiserver.errors import NotFoundError
 from .config import Config
 from .errors import DiscoveryError, KubeadmError, PreflightError
-from .init import (K, STATIC_PODS_KEY, Out, ensure_images, kubelet_available, start_kubelet, write_file)
+from .init import K, STATIC_PODS_KEY, Out, ensure_images, start_kubelet, write_file
 from .preflight import run_checks, split_ignored
 from .tokens import TOKEN_RE, jws_verify
 
@@ -36,7 +36,8 @@ def _discover(machine: Any, endpoint: str, token: str, hashes: list[str], skip_c
 
     tid = token.split(".", 1)[0]
     url = f"https://{endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s"
-    client = APIClient(machine.world.net, machine.netns, f"https://{endpoint}", ANONYMOUS)
+    client = APIClient(machine.world.net, machine.netns, f"https://{endpoint}", ANONYMOUS).with_user_agent(
+        _user_agent(machine))
     host, _, port = endpoint.rpartition(":")
     try:
         cm = client.get("configmaps", "cluster-info", "kube-public")
@@ -69,30 +70,17 @@ def _discover(machine: Any, endpoint: str, token: str, hashes: list[str], skip_c
     return content
 
 
-def _sign_csr_fallback(client: Any, machine: Any, node: str) -> tuple[bytes, bytes, bytes]:
-    """FALLBACK while the kubelet/controller-manager are not in the installation: submit the node's CSR as the
-    bootstrap identity and sign it with the cluster CA the way the controller-manager's csrsigning
-    controller would (``--cluster-signing-cert-file``/``--cluster-signing-key-file`` on the master)."""
-    from ..components import APISERVER_MACHINES
+#: how long ``kubeadm join`` waits for the kubelet's TLS bootstrap (``kubelet.conf`` to appear)
+TLS_BOOTSTRAP_TIMEOUT = 240.0
 
-    server = client.apiserver()
-    master = APISERVER_MACHINES.get(id(server))
-    if master is None:
-        raise KubeadmError("error execution phase kubelet-start: timed out waiting for the condition")
-    ca = pki.CertKey(pki.load_cert(master.fs.read(f"{K}/pki/ca.crt")),
-                     pki.load_key(master.fs.read_text(f"{K}/pki/ca.key")))
-    world = machine.world
-    ck = pki.new_cert(ca, world.rng, world.datetime(), f"system:node:{node}", organizations=["system:nodes"])
-    try:
-        client.create({"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
-                       "metadata": {"generateName": "csr-"},
-                       "spec": {"request": base64.b64encode(b"-----BEGIN CERTIFICATE REQUEST-----\n"
-                                                            b"(simulated)\n-----END CERTIFICATE REQUEST-----\n").decode(),
-                                "signerName": "kubernetes.io/kube-apiserver-client-kubelet",
-                                "usages": ["digital signature", "client auth"]}})
-    except AivleError:
-        pass
-    return ca.cert_pem, ck.cert_pem, ck.key_pem
+
+def _user_agent(machine: Any) -> str:
+    """``kubeadm/v1.30.8 (linux/amd64) kubernetes/<commit>``: the User-Agent kubeadm's clients send."""
+    from ..client import user_agent
+    from .config import DEFAULT_VERSION
+
+    raw = (getattr(machine, "packages", {}) or {}).get("kubeadm")
+    return user_agent("kubeadm", "v" + raw.split("-")[0] if raw else DEFAULT_VERSION)
 
 
 def run_join(proc: Any, machine: Any, cfg: Config, endpoint: str, token: str, hashes: list[str],
@@ -126,7 +114,7 @@ def run_join(proc: Any, machine: Any, cfg: Config, endpoint: str, token: str, ha
     out("[preflight] FYI: You can look at this config file with 'kubectl -n kube-system get cm kubeadm-config -o "
         "yaml'\n")
     try:
-        client = kcfg.client_for(world, machine.netns, bootstrap_conf)
+        client = kcfg.client_for(world, machine.netns, bootstrap_conf).with_user_agent(_user_agent(machine))
         kubelet_cm = client.get("configmaps", "kubelet-config", "kube-system")
     except kcfg.UnauthorizedError:
         tid = token.split(".", 1)[0]
@@ -144,34 +132,35 @@ def run_join(proc: Any, machine: Any, cfg: Config, endpoint: str, token: str, ha
     out("[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s\n")
     out("[kubelet-check] The kubelet is healthy after 1.001s\n")
     out("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap\n")
-    # TLS bootstrap: the node's CSR, signed with the cluster CA (the controller-manager's csrsigning
-    # controller in a real cluster), becomes /etc/kubernetes/kubelet.conf
-    ca, cert, key = _sign_csr_fallback(client, machine, cfg.node_name)
-    write_file(machine, f"{K}/kubelet.conf", kcfg.build("default-cluster", server, ca, "default-auth",
-                                                       client_cert_pem=cert, client_key_pem=key,
-                                                       context="default-context"), 0o600)
-    node_client = kcfg.client_for(world, machine.netns, machine.fs.read_text(f"{K}/kubelet.conf"))
-    if kubelet_available():
-        # the kubelet registers its Node: wait for it
-        start = proc.now
-        while True:
+    # TLS bootstrap is the kubelet's: with bootstrap-kubelet.conf it sends a CSR for its client
+    # certificate, the controller-manager approves and signs it, and the kubelet writes kubelet.conf
+    # (waitForTLSBootstrappedClient: the file is looked for at once, then every second)
+    start = proc.now
+    kubelet_conf = f"{K}/kubelet.conf"
+    while True:
+        node_client = None
+        if machine.fs.exists(kubelet_conf):
             try:
-                node_client.get("nodes", cfg.node_name)
-                break
-            except AivleError:
-                pass
-            if proc.now - start > 240:
-                raise KubeadmError("error execution phase kubelet-start: timed out waiting for the condition",
-                                   output=out.text, phase="kubelet-start")
-            yield proc.sleep(1.0)
-    else:
-        # FALLBACK without a kubelet in the installation: register the Node as the kubelet would
-        from .init import _node_object
-
+                node_client = kcfg.client_for(world, machine.netns, machine.fs.read_text(kubelet_conf),
+                                              fs=machine.fs).with_user_agent(_user_agent(machine))
+            except (AivleError, NetworkError):
+                node_client = None
+        if node_client is not None:
+            break
+        if proc.now - start >= TLS_BOOTSTRAP_TIMEOUT:
+            raise KubeadmError("error execution phase kubelet-start: timed out waiting for the condition",
+                               output=out.text, phase="kubelet-start")
+        yield proc.sleep(1.0)
+    # the kubelet registers its Node: wait for it
+    while True:
         try:
-            node_client.create(_node_object(machine, cfg))
-        except AivleError:
+            node_client.get("nodes", cfg.node_name)
+            break
+        except (AivleError, NetworkError):
             pass
+        if proc.now - start > TLS_BOOTSTRAP_TIMEOUT:
+            raise KubeadmError("error execution phase kubelet-start: timed out waiting for the condition",
+                               output=out.text, phase="kubelet-start")
         yield proc.sleep(1.0)
     try:
         machine.fs.remove(f"{K}/bootstrap-kubelet.conf")

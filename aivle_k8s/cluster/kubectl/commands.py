@@ -80,6 +80,16 @@ def _nanos(q: Any) -> int:
     return math.ceil(parse_quantity(q) * 10**9)
 
 
+def _git_commit(version: str) -> str:
+    """The git commit of a Kubernetes release (``/version``'s gitCommit): the known one, else the stable
+    stand-in whose first seven characters the User-Agents carry."""
+    import hashlib
+
+    from ..client import _GIT_COMMITS
+
+    return _GIT_COMMITS.get(version) or hashlib.sha256(f"kubernetes/{version}".encode()).hexdigest()[:40]
+
+
 def _milli(q: Any) -> int:
     """``Quantity.MilliValue()`` (rounded up)."""
     from ..scheduler.quantity import cpu_millis
@@ -145,6 +155,8 @@ class Kubectl:
         self.fetch = fetch
         self.pid = pid
         self.server_hint = server_hint
+        #: the release of this kubectl binary (``kubectl version``, its User-Agent)
+        self.client_version = CLIENT_VERSION
         self.out: list[str] = []
         self.err: list[str] = []
         self.write: Callable[[str], None] = self.out.append
@@ -1764,27 +1776,27 @@ class Kubectl:
 
     def cmd_version(self, inv: Invocation) -> int:
         o = inv.values.get("output") or ""
-        client = {"major": "1", "minor": "30", "gitVersion": CLIENT_VERSION, "gitCommit":
-                  "39683505b630ff2121012f3c5b16215a1449d5ed", "gitTreeState": "clean",
-                  "buildDate": "2024-06-11T20:29:44Z", "goVersion": "go1.22.4", "compiler": "gc",
-                  "platform": "linux/amd64"}
+        cv = self.client_version
+        client = {"major": "1", "minor": cv.lstrip("v").split(".")[1], "gitVersion": cv, "gitCommit": _git_commit(cv),
+                  "gitTreeState": "clean", "buildDate": "2024-06-11T20:29:44Z", "goVersion": "go1.22.4",
+                  "compiler": "gc", "platform": "linux/amd64"}
         if inv.values.get("client"):
             if o == "json":
                 self.write(P.to_json({"clientVersion": client, "kustomizeVersion": KUSTOMIZE_VERSION}))
             elif o == "yaml":
                 self.write(P.to_yaml({"clientVersion": client, "kustomizeVersion": KUSTOMIZE_VERSION}))
             else:
-                self.write(f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}\n")
+                self.write(f"Client Version: {cv}\nKustomize Version: {KUSTOMIZE_VERSION}\n")
             return 0
         if not o:
-            self.write(f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}\n")
+            self.write(f"Client Version: {cv}\nKustomize Version: {KUSTOMIZE_VERSION}\n")
         api = self.client.apiserver()
         v = str(api.kubernetes_version).lstrip("v")
         server_v = f"v{v}.2" if v.count(".") == 1 else f"v{v}"
         if not o:
             self.write(f"Server Version: {server_v}\n")
             return 0
-        server = dict(client, gitVersion=server_v, minor=v.split(".")[1])
+        server = dict(client, gitVersion=server_v, gitCommit=_git_commit(server_v), minor=v.split(".")[1])
         doc = {"clientVersion": client, "kustomizeVersion": KUSTOMIZE_VERSION, "serverVersion": server}
         self.write(P.to_json(doc) if o == "json" else P.to_yaml(doc))
         return 0

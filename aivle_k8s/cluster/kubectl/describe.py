@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import math
+import re
 from typing import Any
 
 from ...engine.format import tabwriter
@@ -464,8 +466,17 @@ def _node(w: _W, n: dict, now: _dt.datetime, k: Any) -> None:
     w(0, f"CreationTimestamp:\t{P.describe_time(m.get('creationTimestamp'))}")
     _taints(w, spec.get("taints"))
     w(0, f"Unschedulable:\t{str(bool(spec.get('unschedulable'))).lower()}")
-    w(0, "Lease:")
-    w(1, f"HolderIdentity:\t{m.get('name')}")
+    if k is not None:
+        try:
+            lease = k.client.get("leases", m.get("name"), "kube-node-lease")
+        except Exception as e:  # noqa: BLE001
+            w(0, f"Lease:\tFailed to get lease: {e}")
+        else:
+            ls = lease.get("spec") or {}
+            w(0, "Lease:")
+            w(1, f"HolderIdentity:\t{ls.get('holderIdentity') or '<unset>'}")
+            for label, key in (("AcquireTime", "acquireTime"), ("RenewTime", "renewTime")):
+                w(1, f"{label}:\t{P.describe_time(ls[key]) if ls.get(key) else '<unset>'}")
     w(0, "Conditions:")
     w(1, "Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage")
     w(1, "----\t------\t-----------------\t------------------\t------\t-------")
@@ -499,85 +510,160 @@ def _node(w: _W, n: dict, now: _dt.datetime, k: Any) -> None:
                                  ).get("items") or []
         except Exception:  # noqa: BLE001
             pods = []
+    _node_resources(w, pods, st.get("allocatable") or st.get("capacity") or {}, now)
+
+
+# ------------------------------------------------------------------ node resources
+# kubectl sums pod requests/limits as resource.Quantity values and prints every
+# percentage as int64(float64(used) / float64(allocatable) * 100): CPU compared in
+# millicores (MilliValue), everything else in whole units (Value), truncated.
+
+_BIN = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_DEC = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+
+
+class _Qty:
+    """A summed quantity: exact value plus the format of the first term (as Quantity.Add keeps it)."""
+
+    __slots__ = ("value", "fmt")
+
+    def __init__(self, value: Any = 0, fmt: str = "") -> None:
+        self.value, self.fmt = value, fmt
+
+    @classmethod
+    def parse(cls, text: Any) -> "_Qty":
+        from fractions import Fraction
+
+        from ..scheduler.quantity import parse_quantity
+
+        try:
+            value = parse_quantity(text)
+        except Exception:  # noqa: BLE001
+            return cls(Fraction(0), "")
+        s = str(text)
+        fmt = "bin" if s.endswith(_BIN) else ("exp" if re.search(r"[eE][-+]?\d+$", s) else "dec")
+        return cls(value, fmt)
+
+    def add(self, other: "_Qty") -> "_Qty":
+        return _Qty(self.value + other.value, self.fmt or other.fmt)
+
+    def bigger(self, other: "_Qty") -> "_Qty":
+        return other if other.value > self.value else self
+
+    def milli(self) -> int:
+        return math.ceil(self.value * 1000)
+
+    def units(self) -> int:
+        return math.ceil(self.value)
+
+    def __str__(self) -> str:
+        v, fmt = self.value, self.fmt
+        if v == 0 or not fmt:
+            return "0"
+        if fmt == "bin" and -1024 < v < 1024 or fmt == "bin" and v.denominator != 1:
+            fmt = "dec"
+        if fmt == "bin":
+            n, i = int(v), -1
+            while i < len(_BIN) - 1 and n % 1024 == 0:
+                n, i = n // 1024, i + 1
+            return f"{n}{_BIN[i] if i >= 0 else ''}"
+        # decimal: the smallest integer mantissa at an exponent that is a multiple of 3, from nano up
+        scaled, exp = math.ceil(v * 10**9), -9
+        while scaled % 1000 == 0 and exp < 18:
+            scaled, exp = scaled // 1000, exp + 3
+        if fmt == "exp":
+            return f"{scaled}e{exp}" if exp else str(scaled)
+        return f"{scaled}{_DEC[exp]}"
+
+
+_Res = dict  # resource name -> _Qty
+
+
+def _add_res(into: dict, more: dict) -> None:
+    for name, q in more.items():
+        into[name] = into[name].add(q) if name in into else q
+
+
+def _max_res(into: dict, more: dict) -> None:
+    for name, q in more.items():
+        into[name] = into[name].bigger(q) if name in into else q
+
+
+def _container_res(c: dict, kind: str) -> dict:
+    vals = ((c.get("resources") or {}).get(kind) or {})
+    return {name: _Qty.parse(v) for name, v in vals.items()}
+
+
+def _pod_totals(p: dict, kind: str) -> dict:
+    """kubectl's PodRequestsAndLimits: containers summed, init containers as a max (sidecars added),
+    plus the pod overhead (added to limits only where a limit is set)."""
+    spec = p.get("spec") or {}
+    total: dict = {}
+    for c in spec.get("containers") or []:
+        _add_res(total, _container_res(c, kind))
+    sidecars: dict = {}
+    inits: dict = {}
+    for c in spec.get("initContainers") or []:
+        res = _container_res(c, kind)
+        if c.get("restartPolicy") == "Always":
+            _add_res(total, res)
+            _add_res(sidecars, res)
+            res = dict(sidecars)
+        else:
+            res = dict(res)
+            _add_res(res, sidecars)
+        _max_res(inits, res)
+    _max_res(total, inits)
+    for name, v in (spec.get("overhead") or {}).items():
+        q = _Qty.parse(v)
+        if kind == "requests":
+            _add_res(total, {name: q})
+        elif name in total and total[name].value != 0:
+            total[name] = total[name].add(q)
+    return total
+
+
+def _fraction(used: _Qty, alloc: _Qty, cpu: bool) -> int:
+    a = alloc.milli() if cpu else alloc.units()
+    if a == 0:
+        return 0
+    return int((used.milli() if cpu else used.units()) / a * 100)
+
+
+def _node_resources(w: _W, pods: list[dict], allocatable: dict, now: _dt.datetime) -> None:
+    alloc = {name: _Qty.parse(v) for name, v in allocatable.items()}
+    zero = _Qty()
+    acpu, amem = alloc.get("cpu", zero), alloc.get("memory", zero)
     w(0, f"Non-terminated Pods:\t({len(pods)} in total)")
-    w(1, "Namespace\tName\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge")
-    w(1, "---------\t----\t------------\t----------\t---------------\t-------------\t---")
+    w(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge")
+    w(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---")
+    reqs: dict = {}
+    lims: dict = {}
     for p in pods:
-        req = _pod_resources(p)
-        pm = p["metadata"]
-        w(1, f"{pm.get('namespace')}\t{pm.get('name')}\t{req[0]}\t{req[1]}\t{req[2]}\t{req[3]}\t"
+        req, lim = _pod_totals(p, "requests"), _pod_totals(p, "limits")
+        _add_res(reqs, req)
+        _add_res(lims, lim)
+        cells = []
+        for res, cpu in (("cpu", True), ("memory", False)):
+            for vals in (req, lim):
+                q = vals.get(res, zero)
+                cells.append(f"{q} ({_fraction(q, acpu if cpu else amem, cpu)}%)")
+        pm = p.get("metadata") or {}
+        w(1, f"{pm.get('namespace')}\t{pm.get('name')}\t\t{cells[0]}\t{cells[1]}\t{cells[2]}\t{cells[3]}\t"
              f"{P.age(pm.get('creationTimestamp'), now)}")
     w(0, "Allocated resources:")
     w(1, "(Total limits may be over 100 percent, i.e., overcommitted.)")
     w(1, "Resource\tRequests\tLimits")
     w(1, "--------\t--------\t------")
-    cpu_r = sum(_cpu_m(c.get("resources", {}).get("requests", {}).get("cpu")) for p in pods
-                for c in (p.get("spec") or {}).get("containers") or [])
-    cpu_l = sum(_cpu_m(c.get("resources", {}).get("limits", {}).get("cpu")) for p in pods
-                for c in (p.get("spec") or {}).get("containers") or [])
-    mem_r = sum(_mem(c.get("resources", {}).get("requests", {}).get("memory")) for p in pods
-                for c in (p.get("spec") or {}).get("containers") or [])
-    mem_l = sum(_mem(c.get("resources", {}).get("limits", {}).get("memory")) for p in pods
-                for c in (p.get("spec") or {}).get("containers") or [])
-    alloc = st.get("allocatable") or {}
-    acpu = _cpu_m(alloc.get("cpu")) or 1
-    amem = _mem(alloc.get("memory")) or 1
-    w(1, f"cpu\t{_fmt_cpu(cpu_r)} ({cpu_r * 100 // acpu}%)\t{_fmt_cpu(cpu_l)} ({cpu_l * 100 // acpu}%)")
-    w(1, f"memory\t{_fmt_mem(mem_r)} ({mem_r * 100 // amem}%)\t{_fmt_mem(mem_l)} ({mem_l * 100 // amem}%)")
-
-
-def _cpu_m(v: Any) -> int:
-    if v is None:
-        return 0
-    s = str(v)
-    if s.endswith("m"):
-        return int(float(s[:-1]))
-    try:
-        return int(float(s) * 1000)
-    except ValueError:
-        return 0
-
-
-_UNITS = {"Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4, "k": 1000, "M": 10 ** 6, "G": 10 ** 9,
-          "T": 10 ** 12}
-
-
-def _mem(v: Any) -> int:
-    if v is None:
-        return 0
-    s = str(v)
-    for u in sorted(_UNITS, key=len, reverse=True):
-        if s.endswith(u):
-            try:
-                return int(float(s[:-len(u)]) * _UNITS[u])
-            except ValueError:
-                return 0
-    try:
-        return int(float(s))
-    except ValueError:
-        return 0
-
-
-def _fmt_cpu(m: int) -> str:
-    return "0" if m == 0 else (f"{m // 1000}" if m % 1000 == 0 else f"{m}m")
-
-
-def _fmt_mem(b: int) -> str:
-    if b == 0:
-        return "0"
-    for u in ("Gi", "Mi", "Ki"):
-        if b % _UNITS[u] == 0:
-            return f"{b // _UNITS[u]}{u}"
-    return str(b)
-
-
-def _pod_resources(p: dict) -> tuple[str, str, str, str]:
-    cs = (p.get("spec") or {}).get("containers") or []
-    vals = []
-    for kind, res in (("requests", "cpu"), ("limits", "cpu"), ("requests", "memory"), ("limits", "memory")):
-        total = sum((_cpu_m if res == "cpu" else _mem)(c.get("resources", {}).get(kind, {}).get(res)) for c in cs)
-        vals.append((_fmt_cpu if res == "cpu" else _fmt_mem)(total) + " (0%)")
-    return tuple(vals)  # type: ignore[return-value]
+    hugepages = sorted(r for r in alloc if r.startswith("hugepages-"))
+    for res in ("cpu", "memory", "ephemeral-storage", *hugepages):
+        r, lm, a = reqs.get(res, zero), lims.get(res, zero), alloc.get(res, zero)
+        cpu = res == "cpu"
+        w(1, f"{res}\t{r} ({_fraction(r, a, cpu)}%)\t{lm} ({_fraction(lm, a, cpu)}%)")
+    standard = {"cpu", "memory", "ephemeral-storage", "storage", "pods"}
+    for res in sorted(r for r in alloc if r not in standard and not r.startswith("hugepages-")
+                      and not r.startswith("requests.") and not r.startswith("limits.")):
+        w(1, f"{res}\t{reqs.get(res, zero)}\t{lims.get(res, zero)}")
 
 
 def _namespace(w: _W, ns: dict, now: _dt.datetime, k: Any) -> None:

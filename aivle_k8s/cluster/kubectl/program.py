@@ -97,7 +97,9 @@ def make_kubectl(*, world: Any, netns: Any, fs: Any, env: dict, cwd: str, uid: i
             from ..client import APIClient
             client = APIClient(client.net, client.src, server if "://" in server else f"https://{server}",
                                client.user)
-        return client
+        from ..client import user_agent
+
+        return client.with_user_agent(user_agent("kubectl", version))
 
     def read(p: str) -> str | None:
         full = join(cwd, p)
@@ -113,7 +115,8 @@ def make_kubectl(*, world: Any, netns: Any, fs: Any, env: dict, cwd: str, uid: i
     def fetch(url: str) -> str:
         from ...linux.http import request
 
-        resp = request(world.net, netns, "GET", url)
+        # kubectl reads -f URL with Go's net/http client, which names itself (not curl)
+        resp = request(world.net, netns, "GET", url, headers={"User-Agent": "Go-http-client/1.1"})
         if resp.status >= 400:
             raise InvalidInput(f'error: unable to read URL "{url}", server reported {resp.status} '
                                f"{resp.reason}, status code={resp.status}")
@@ -123,11 +126,23 @@ def make_kubectl(*, world: Any, netns: Any, fs: Any, env: dict, cwd: str, uid: i
         t = world.datetime()
         return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
 
+    version = client_version(fs)
     k = Kubectl(connect=connect, loop=world.loop, now=now, stdin=stdin, read_file=read,
                 is_dir=lambda p: fs.is_dir(join(cwd, p)), list_dir=lambda p: fs.listdir(join(cwd, p)),
                 kubeconfig=doc if isinstance(doc, dict) else None, kubeconfig_path=path or "",
                 save_kubeconfig=save, fetch=fetch, pid=pid)
+    k.client_version = version
     return k, early
+
+
+def client_version(fs: Any) -> str:
+    """The release of the kubectl installed in ``fs`` (package ``1.30.8-1.1`` -> ``v1.30.8``), else the
+    built-in one."""
+    from ...linux.packages import installed_version
+    from .commands import CLIENT_VERSION
+
+    raw = installed_version(fs, "kubectl")
+    return "v" + raw.split(":", 1)[-1].split("-", 1)[0] if raw else CLIENT_VERSION
 
 
 def _client_for(world: Any, netns: Any, text: str) -> Any:

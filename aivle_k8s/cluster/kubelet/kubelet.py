@@ -26,8 +26,8 @@ import json
 import re
 from typing import Any
 
-from ...runtime.protocol import (CONTAINER_EXITED, CONTAINER_RUNNING, SANDBOX_READY, ContainerConfig, DNSConfig,
-                                 Mount, PodSandboxConfig, PortMapping, Resources)
+from ...runtime.protocol import (CONTAINER_CREATED, CONTAINER_EXITED, CONTAINER_RUNNING, SANDBOX_READY, ContainerConfig,
+                                 DNSConfig, Mount, PodSandboxConfig, PortMapping, Resources)
 from ...sim.clock import Event, all_of
 from ...sim.errors import AivleError, NetworkError
 from .pod_workers import Backoff, ContainerRecord, PodWorker
@@ -122,8 +122,8 @@ def runtime_for(machine: Any, endpoint: str = CONTAINERD_SOCKET) -> Any:
 
 def runtime_cgroup_driver(machine: Any, endpoint: str) -> str:
     """The cgroup driver the runtime uses: containerd's ``SystemdCgroup`` (false in ``containerd config
-    default`` 1.7 and without a config file), CRI-O's ``cgroup_manager`` (systemd), docker's
-    ``native.cgroupdriver`` exec-opt (cgroupfs)."""
+    default`` 1.7 and without a config file), CRI-O's ``cgroup_manager`` (systemd), dockerd's
+    ``native.cgroupdriver`` exec-opt (cgroupfs by default) as the running daemon read it (``docker info``)."""
     fs = machine.fs
     try:
         if "containerd" in endpoint:
@@ -131,8 +131,17 @@ def runtime_cgroup_driver(machine: Any, endpoint: str) -> str:
             return "systemd" if re.search(r"SystemdCgroup\s*=\s*true", text) else "cgroupfs"
         if "crio" in endpoint:
             return "systemd"
+        from ...engine.engine import cgroup_driver_of
+
+        docker = getattr(machine, "engine", None)
+        if getattr(docker, "running", False) and getattr(docker, "cgroup_driver", None):
+            return docker.cgroup_driver  # what the running dockerd read at its start (``docker info``)
         text = fs.read_text("/etc/docker/daemon.json") if fs.exists("/etc/docker/daemon.json") else ""
-        return "systemd" if "native.cgroupdriver=systemd" in text else "cgroupfs"
+        try:
+            conf = json.loads(text or "{}")
+        except ValueError:
+            conf = {}
+        return cgroup_driver_of(conf)
     except AivleError:
         return "cgroupfs"
 
@@ -223,6 +232,11 @@ class Kubelet:
         self._static: Any = None
         self.cgroup_mismatch = False
         self.log: list[str] = []
+        #: what the runtime held when this kubelet first looked (pod uid -> (sandboxes, containers)):
+        #: a previous kubelet's pods, taken over by the workers of the same pods and removed otherwise
+        self._inventory: dict[str, tuple[list, list]] | None = None
+        self._runtime_version: tuple[str, str] | None = None
+        self._housekept = False
 
     def __repr__(self) -> str:
         return f"<Kubelet {self.node_name} {'running' if self.running else 'stopped'} pods={len(self.workers)}>"
@@ -230,6 +244,24 @@ class Kubelet:
     @property
     def user(self) -> str:
         return f"system:node:{self.node_name}"
+
+    def runtime_info(self) -> tuple[str, str]:
+        """``(name, version)`` from the runtime's CRI ``Version`` (``("containerd", "1.7.12")``,
+        ``("cri-o", "1.30.0")``, ``("docker", "24.0.7")`` through cri-dockerd), as the node's
+        ``containerRuntimeVersion`` and the ``<name>://<id>`` container IDs show it."""
+        info = self._runtime_version
+        if info is None:
+            try:
+                v = self.runtime.version()
+            except (AivleError, NetworkError, AttributeError):
+                return ("containerd", "1.7.12")
+            version = str(v.runtime_version)
+            info = self._runtime_version = (str(v.runtime_name), version[1:] if version[:1] == "v" else version)
+        return info
+
+    @property
+    def runtime_scheme(self) -> str:
+        return self.runtime_info()[0]
 
     # =====================================================================================
     # lifecycle
@@ -366,7 +398,8 @@ class Kubelet:
     def node_status(self) -> dict:
         return node_status(self.machine, self.node_name, self.node_ip, ready=self.network_ready(),
                            images=self._images(), timestamp=self.world.timestamp(), transitions=self._transitions,
-                           max_pods=int(self.config.get("maxPods", 110)))
+                           max_pods=int(self.config.get("maxPods", 110)),
+                           runtime_version="://".join(self.runtime_info()))
 
     def _post_status(self) -> None:
         """``tryUpdateNodeStatus``: compute the status every ``nodeStatusUpdateFrequency`` (10 s) and
@@ -535,6 +568,11 @@ class Kubelet:
         off, waiting for the network, failing to post its status) is synced on every relist."""
         if not self.running:
             return
+        if not self._housekept and self._informer is not None and self._informer.synced:
+            try:
+                self._housekeeping()
+            except (AivleError, NetworkError):
+                self._housekept = False  # the runtime does not answer yet
         try:
             states = self.runtime.relist()
         except (AttributeError, AivleError, NetworkError):
@@ -556,6 +594,149 @@ class Kubelet:
                     w.pleg_checked = True
                     continue
             self._sync(w)
+
+    # -- a kubelet (re)start finds what the runtime already runs --------------------------------
+    def _leftovers(self, uid: str | None) -> tuple[list, list] | None:
+        """The sandboxes and containers of pod ``uid`` that were in the runtime when this kubelet first
+        listed it (``ListPodSandbox`` + ``ListContainers``, grouped by the ``io.kubernetes.pod.uid`` label);
+        each pod's share is handed out once. Raises when the runtime does not answer (tried again later)."""
+        if self._inventory is None:
+            inventory: dict[str, tuple[list, list]] = {}
+            try:
+                sandboxes = self.runtime.list_pod_sandbox()
+                containers = self.runtime.list_containers()
+            except AttributeError:  # a runtime without the listing calls: nothing to take over
+                sandboxes, containers = [], []
+            for sb in sandboxes:
+                key = (sb.labels or {}).get("io.kubernetes.pod.uid") or sb.metadata.uid
+                inventory.setdefault(key, ([], []))[0].append(sb)
+            for c in containers:
+                key = (c.labels or {}).get("io.kubernetes.pod.uid", "")
+                inventory.setdefault(key, ([], []))[1].append(c)
+            self._inventory = inventory
+        return self._inventory.pop(uid, None) if uid is not None else None
+
+    def _terminated(self, st: Any, cid: str) -> dict:
+        """A ``state.terminated`` from a CRI ContainerStatus."""
+        term = {"exitCode": st.exit_code, "reason": st.reason or ("Completed" if st.exit_code == 0 else "Error"),
+                "startedAt": self.world.timestamp(st.started_at) if st.started_at is not None else None,
+                "finishedAt": self.world.timestamp(st.finished_at if st.finished_at is not None else self.loop.now),
+                "containerID": f"{self.runtime_scheme}://{cid}"}
+        if st.message:
+            term["message"] = st.message
+        if term["startedAt"] is None:
+            term.pop("startedAt")
+        return term
+
+    def _adopt(self, w: PodWorker) -> None:
+        """Take over what a previous kubelet left in the runtime for this pod, as a restarted kubelet
+        does from the runtime's pod status: the newest sandbox (a dead one is then killed and
+        re-created with the next attempt number), each container's newest instance (a running one
+        keeps running, an exited one is restarted by the restart policy with the next attempt and
+        restart count) and the instance before it (``lastState``, ``logs --previous``)."""
+        found = self._leftovers(w.uid)
+        w.adopted = True
+        if not found:
+            return
+        rt = self.runtime
+        sandboxes, containers = found
+        status = w.pod.get("status") or {}
+        if status.get("startTime"):
+            w.start_time = status["startTime"]
+        if sandboxes:
+            sandboxes = sorted(sandboxes, key=lambda s: (s.metadata.attempt, s.created_at), reverse=True)
+            latest = sandboxes[0]
+            for old in sandboxes[1:]:  # the garbage collector's job: only the newest sandbox is kept
+                try:
+                    rt.stop_pod_sandbox(old.id)
+                    rt.remove_pod_sandbox(old.id)
+                except AivleError:
+                    pass
+            w.sandbox_id = latest.id
+            w.sandbox_attempt = latest.metadata.attempt
+            st = rt.pod_sandbox_status(latest.id)
+            if st.state == SANDBOX_READY:
+                w.pod_ip = st.ip
+        spec = w.pod.get("spec") or {}
+        specs = {c["name"]: c for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])}
+        for rec in w.containers.values():
+            mine = sorted((c for c in containers if c.metadata.name == rec.name),
+                          key=lambda c: (c.metadata.attempt, c.created_at), reverse=True)
+            if not mine:
+                continue
+            latest, previous = mine[0], (mine[1] if len(mine) > 1 else None)
+            for old in mine[2:]:
+                try:
+                    rt.remove_container(old.id)
+                except AivleError:
+                    pass
+            st = rt.container_status(latest.id)
+            try:
+                rec.restart_count = int((st.annotations or {}).get("io.kubernetes.container.restartCount", 0))
+            except (TypeError, ValueError):
+                rec.restart_count = 0
+            rec.attempt = latest.metadata.attempt + 1
+            rec.image_ref = specs.get(rec.name, {}).get("image", "")
+            if previous is not None:
+                pst = rt.container_status(previous.id)
+                if pst.state == CONTAINER_EXITED:
+                    rec.previous_id = previous.id
+                    rec.last_state = {"terminated": self._terminated(pst, previous.id)}
+                    rec.finished_at = pst.finished_at if pst.finished_at is not None else self.loop.now
+                else:
+                    try:
+                        rt.remove_container(previous.id)
+                    except AivleError:
+                        pass
+            if st.state == CONTAINER_CREATED:  # never started: made again
+                try:
+                    rt.remove_container(latest.id)
+                except AivleError:
+                    pass
+                continue
+            rec.id = latest.id
+            rec.waiting = None
+            if st.state == CONTAINER_RUNNING:
+                c = specs.get(rec.name, {})
+                rec.started_at = st.started_at
+                rec.started = "startupProbe" not in c
+                rec.ready = rec.started and "readinessProbe" not in c
+                if w.pod_ip or spec.get("hostNetwork"):
+                    self._start_probes(w, rec, c, latest.id)
+        if status.get("phase") in ("Succeeded", "Failed"):  # a finished pod is not started again
+            w.finished_phase = status["phase"]
+            for rec in w.containers.values():
+                if rec.id:
+                    try:
+                        if rt.container_status(rec.id).state == CONTAINER_EXITED:
+                            self._record_exit(w, rec)
+                    except AivleError:
+                        rec.id = None
+                rec.done = True
+                rec.waiting = None
+
+    def _housekeeping(self) -> None:
+        """Once the pods bound to this node are known (the informer listed them, the manifests were
+        read), what a previous kubelet left for pods that are gone is killed and removed."""
+        self._housekept = True
+        self._leftovers(None)
+        inventory, self._inventory = self._inventory or {}, {}
+        known = {w.uid for w in self.workers.values()}
+        rt = self.runtime
+        for uid, (sandboxes, containers) in inventory.items():
+            if uid in known:
+                continue
+            for c in containers:
+                try:
+                    rt.remove_container(c.id)
+                except AivleError:
+                    pass
+            for sb in sandboxes:
+                try:
+                    rt.stop_pod_sandbox(sb.id)
+                    rt.remove_pod_sandbox(sb.id)
+                except AivleError:
+                    pass
 
     @staticmethod
     def _pleg_record(w: PodWorker, states: dict[str, str]) -> tuple:
@@ -605,6 +786,8 @@ class Kubelet:
         w.pleg_checked = False
         ok = True
         try:
+            if not w.adopted:
+                self._adopt(w)
             if w.terminating:
                 self._sync_terminating(w)
             else:
@@ -665,6 +848,8 @@ class Kubelet:
                 self._cancel_probes(rec)
                 if rec.id:
                     self._record_exit(w, rec)
+                if rec.init:  # a new sandbox is initialised again (computePodActions starts from the first)
+                    rec.done = False
             try:
                 rt.stop_pod_sandbox(w.sandbox_id)
             except AivleError:
@@ -770,6 +955,8 @@ class Kubelet:
                 if not rec.done:
                     return
                 if rec.last_state.get("terminated", {}).get("exitCode", 0) != 0:
+                    if spec.get("restartPolicy", "Always") == "Never":
+                        self._finish_pod(w, "Failed")  # an init container failed for good
                     return
         for c in spec.get("containers") or []:
             self._sync_container(w, w.containers[c["name"]], c)
@@ -777,11 +964,11 @@ class Kubelet:
         if mains and all(r.done for r in mains):
             self._finish_pod(w)
 
-    def _finish_pod(self, w: PodWorker) -> None:
+    def _finish_pod(self, w: PodWorker, phase: str | None = None) -> None:
         """Every container terminated for good (restartPolicy): the sandbox goes, the IP is released."""
         codes = [r.last_state.get("terminated", {}).get("exitCode", 0) for r in w.containers.values()
                  if not r.init]
-        w.finished_phase = "Succeeded" if all(c == 0 for c in codes) else "Failed"
+        w.finished_phase = phase or ("Succeeded" if all(c == 0 for c in codes) else "Failed")
         if w.sandbox_id:
             try:
                 self.runtime.stop_pod_sandbox(w.sandbox_id)
@@ -790,14 +977,7 @@ class Kubelet:
 
     def _record_exit(self, w: PodWorker, rec: ContainerRecord) -> dict:
         st = self.runtime.container_status(rec.id)
-        term = {"exitCode": st.exit_code, "reason": st.reason or ("Completed" if st.exit_code == 0 else "Error"),
-                "startedAt": self.world.timestamp(st.started_at) if st.started_at is not None else None,
-                "finishedAt": self.world.timestamp(st.finished_at if st.finished_at is not None else self.loop.now),
-                "containerID": f"containerd://{rec.id}"}
-        if st.message:
-            term["message"] = st.message
-        if term["startedAt"] is None:
-            term.pop("startedAt")
+        term = self._terminated(st, rec.id)
         self._cancel_probes(rec)
         if rec.previous_id and rec.previous_id != rec.id:
             try:
@@ -1373,7 +1553,7 @@ class Kubelet:
             except AivleError:
                 st = None
             if st is not None:
-                out["containerID"] = f"containerd://{rec.id}"
+                out["containerID"] = f"{self.runtime_scheme}://{rec.id}"
                 img = self.runtime.image_status(c.get("image", ""))
                 out["imageID"] = (img.repo_digests[0] if img is not None and img.repo_digests else st.image_ref)
                 out["image"] = st.image or out["image"]
@@ -1385,7 +1565,7 @@ class Kubelet:
                     term = {"exitCode": st.exit_code, "reason": st.reason or "Error",
                             "startedAt": self.world.timestamp(st.started_at) if st.started_at else None,
                             "finishedAt": self.world.timestamp(st.finished_at or self.loop.now),
-                            "containerID": f"containerd://{rec.id}"}
+                            "containerID": f"{self.runtime_scheme}://{rec.id}"}
                     if term["startedAt"] is None:
                         term.pop("startedAt")
                     out["state"] = {"terminated": term}
@@ -1427,15 +1607,7 @@ class Kubelet:
         if w.finished_phase:
             phase = w.finished_phase
         else:
-            states = [next(iter(s["state"])) for s in statuses]
-            if not initialized or any(s == "waiting" and not w.containers[st["name"]].last_state
-                                      for s, st in zip(states, statuses)):
-                phase = "Pending"
-            elif all(s == "terminated" for s in states):
-                codes = [st["state"]["terminated"]["exitCode"] for st in statuses]
-                phase = "Succeeded" if all(c == 0 for c in codes) else "Failed"
-            else:
-                phase = "Running"
+            phase = self._phase(w, spec, inits, statuses, initialized)
         prev = w.last_status or {}
         prev_conds = {c["type"]: c for c in prev.get("conditions") or []}
 
@@ -1475,6 +1647,40 @@ class Kubelet:
 
         status["qosClass"] = pod_qos_class(spec)
         return status
+
+    @staticmethod
+    def _phase(w: PodWorker, spec: dict, inits: list, statuses: list[dict], initialized: bool) -> str:
+        """The kubelet's ``getPhase``: a container waiting to be restarted (a last state, such as
+        CrashLoopBackOff) counts as stopped, not as not-yet-started; with every container stopped
+        the pod stays Running under ``restartPolicy: Always`` (they are being restarted), succeeds
+        when every one exited 0, fails under ``Never`` and keeps Running under ``OnFailure``."""
+        policy = spec.get("restartPolicy", "Always")
+        if policy == "Never" and any(r.done and r.last_state.get("terminated", {}).get("exitCode", 0) != 0
+                                     for r, _ in inits):
+            return "Failed"
+        running = stopped = succeeded = waiting = 0
+        for st in statuses:
+            state = st["state"]
+            if "running" in state:
+                running += 1
+            elif "terminated" in state:
+                stopped += 1
+                succeeded += state["terminated"].get("exitCode") == 0
+            elif (w.containers[st["name"]].last_state or {}).get("terminated"):
+                stopped += 1  # waiting to be restarted
+            else:
+                waiting += 1
+        if not initialized or waiting:
+            return "Pending"
+        if running:
+            return "Running"
+        if not stopped:
+            return "Pending"
+        if policy == "Always":
+            return "Running"
+        if stopped == succeeded:
+            return "Succeeded"
+        return "Failed" if policy == "Never" else "Running"
 
     def _push_status(self, w: PodWorker) -> bool:
         """Post the pod's status when it changed; returns whether the API server has it."""

@@ -116,6 +116,9 @@ class PodWorker:
     pleg: tuple | None = None
     pleg_checked: bool = False  # ``pleg`` matched the runtime at the last relist
     synced_at: float = float("-inf")
+    #: the runtime was asked (once, before the first sync) for sandboxes and containers a previous
+    #: kubelet left for this pod (a kubelet restart, a reboot): they are taken over, not duplicated
+    adopted: bool = False
 
     @property
     def uid(self) -> str:

@@ -75,11 +75,13 @@ def _ki(nbytes: int) -> str:
 
 
 def node_status(machine: Any, name: str, node_ip: str, *, ready: tuple[bool, str, str], images: list[dict],
-                timestamp: str, transitions: dict[str, tuple[str, str]], max_pods: int = 110) -> dict:
+                timestamp: str, transitions: dict[str, tuple[str, str]], max_pods: int = 110,
+                runtime_version: str = RUNTIME_VERSION) -> dict:
     """``status`` of the Node: capacity, allocatable, conditions, addresses, nodeInfo, images.
 
     ``ready`` is ``(ok, reason, message)``; ``transitions`` (type -> (status, time)) keeps each
-    condition's lastTransitionTime and is updated in place.
+    condition's lastTransitionTime and is updated in place; ``runtime_version`` is the CRI's
+    ``<name>://<version>`` (``containerd://1.7.12``, ``cri-o://1.30.0``, ``docker://24.0.7``).
     """
     mem = int(machine.memory)
     disk = int(getattr(machine, "disk", 40 * 1024**3))
@@ -111,7 +113,7 @@ def node_status(machine: Any, name: str, node_ip: str, *, ready: tuple[bool, str
             "bootID": _stable_uuid(machine.name, f"boot-{getattr(machine, 'booted_at', 0)}"),
             "kernelVersion": machine.kernel.release,
             "osImage": OS_IMAGE,
-            "containerRuntimeVersion": RUNTIME_VERSION,
+            "containerRuntimeVersion": runtime_version,
             "kubeletVersion": version,
             "kubeProxyVersion": version,
             "operatingSystem": "linux",
