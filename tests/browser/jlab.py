@@ -120,9 +120,24 @@ def wait_kernel_idle(page, timeout_ms: int = 60_000) -> None:
 
 
 def run_all(page, timeout_ms: int = 240_000) -> None:
-    """Run every cell (Run > Run All Cells) and wait until each code cell has run."""
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    """Run every cell (Run > Run All Cells) and wait until each code cell has run.
+
+    A Run All sent while the kernel is still connecting can be dropped by JupyterLab: when no cell
+    has started after 30 s, it is sent once more.
+    """
+    started = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+                      .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+    for attempt in range(2):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            page.wait_for_function(started, timeout=30_000, polling=250)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: try once more
+            if attempt:
+                raise
+            page.keyboard.press("Escape")
+            wait_kernel_idle(page)
     page.wait_for_function(
         """() => { const ps = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
                    return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }""",
