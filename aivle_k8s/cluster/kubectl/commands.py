@@ -1627,8 +1627,8 @@ class Kubectl:
         except MetricsAPIError as e:
             raise _fail(e.message) from None
 
-    def cmd_top_node(self, inv: Invocation) -> int:
-        """``kubectl top node [NAME | -l selector] [--sort-by=cpu|memory] [--show-capacity] [--no-headers]``."""
+    def _top_args(self, inv: Invocation) -> tuple[str, str, str | None]:
+        """``kubectl top``'s common checks: (--sort-by, --selector, NAME)."""
         self.check_server()
         sort_by = inv.values.get("sort-by") or ""
         if sort_by not in ("", "cpu", "memory"):
@@ -1637,6 +1637,11 @@ class Kubectl:
         name = inv.args[0] if inv.args else None
         if name is not None and sel:
             raise _fail("only one of NAME or --selector can be provided")
+        return sort_by, sel, name
+
+    def cmd_top_node(self, inv: Invocation) -> int:
+        """``kubectl top node [NAME | -l selector] [--sort-by=cpu|memory] [--show-capacity] [--no-headers]``."""
+        sort_by, sel, name = self._top_args(inv)
         if name is not None:
             items = [self._metrics(f"nodes/{name}", verb="get", resource="nodes", name=name)]
             nodes = [self.client.get("nodes", name)]
@@ -1670,14 +1675,7 @@ class Kubectl:
 
     def cmd_top_pod(self, inv: Invocation) -> int:
         """``kubectl top pod [NAME | -l selector] [-n NS | -A] [--containers] [--sort-by] [--no-headers]``."""
-        self.check_server()
-        sort_by = inv.values.get("sort-by") or ""
-        if sort_by not in ("", "cpu", "memory"):
-            raise _fail("--sort-by accepts only cpu or memory")
-        sel = inv.values.get("selector") or ""
-        name = inv.args[0] if inv.args else None
-        if name is not None and sel:
-            raise _fail("only one of NAME or --selector can be provided")
+        sort_by, sel, name = self._top_args(inv)
         all_ns = bool(inv.values.get("all-namespaces")) and name is None
         ns = None if all_ns else self.namespace
         if name is not None:
