@@ -205,3 +205,16 @@ def test_the_core_and_grading_import_no_jupyter():
             "'traitlets', 'comm')]; print(bad)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_push_to_a_registry_address_typed_in_the_combobox(lab):
+    world, host, path = lab
+    host.sh("docker run -d -p 5000:5000 --name registry registry:2")  # a registry container, not world.registry
+    pg = DockerPlayground(host, journal=path)
+    pg.build_button.click()
+    assert "localhost:5000" not in pg.registry.options
+    pg.registry.value = "localhost:5000"
+    pg.push_button.click()
+    assert pg.last.ok, pg.output_text
+    assert "docker tag app:1 localhost:5000/app:1 &amp;&amp; docker push localhost:5000/app:1" in pg.command_area.value
+    assert host.sh("docker pull -q localhost:5000/app:1").stdout == "localhost:5000/app:1\n"

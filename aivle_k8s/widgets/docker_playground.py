@@ -196,7 +196,10 @@ class DockerPlayground(ActionWidget):
         self.run_button = W.Button(description="Run", icon="play")
         self.run_button.on_click(self.callback(lambda _: self.click_run()))
 
-        self.registry = W.Dropdown(options=self._registries(), description="registry")
+        # suggestions from the world's registries; any address can be typed (a registry:2 container at localhost:5000)
+        registries = self._registries()
+        self.registry = W.Combobox(options=registries, value=registries[0], description="registry",
+                                   placeholder="host:port", ensure_option=False)
         self.push_source = W.Text(value=tag, description="image")
         self.push_button = W.Button(description="Push", icon="upload")
         self.push_button.on_click(self.callback(lambda _: self.click_push()))
@@ -224,7 +227,7 @@ class DockerPlayground(ActionWidget):
         from ..images.reference import parse_reference
 
         source = self.push_source.value.strip()
-        registry = self.registry.value or "docker.io"
+        registry = self.registry.value.strip() or "docker.io"
         ref = parse_reference(source)
         path = ref.path.removeprefix("library/") if registry != "docker.io" else ref.path
         return f"{registry}/{path}:{ref.tag or 'latest'}" if registry != "docker.io" else source
@@ -315,10 +318,7 @@ class DockerPlayground(ActionWidget):
             return
         options = self._registries()
         if list(self.registry.options) != options:
-            keep = self.registry.value
-            self.registry.options = options
-            if keep in options:
-                self.registry.value = keep
+            self.registry.options = options  # the typed value stays
         engine = self.machine.engine
         if engine is None or not engine.running:
             self.state_view.value = "<small>Docker is not installed or not running on this machine.</small>"
