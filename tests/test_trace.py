@@ -426,3 +426,19 @@ def test_each_nodes_kube_proxy_is_told_apart_in_a_trace_by_its_user_agent_and_ad
     # the other components name themselves too
     agents = {e.user_agent.split("/", 1)[0] for e in t.all_requests if e.user_agent}
     assert {"kubectl", "kube-controller-manager", "kube-scheduler", "kubelet"} <= agents
+
+
+def test_each_controller_of_the_controller_manager_sends_its_service_account_in_its_user_agent(cluster):
+    world = cluster.world
+    manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ua-web}\nspec:\n  replicas: 1\n"
+                "  selector: {matchLabels: {app: ua-web}}\n  template:\n    metadata: {labels: {app: ua-web}}\n"
+                "    spec: {containers: [{name: nginx, image: 'nginx:1.25'}]}\n")
+    with trace.audit(cluster) as log:
+        cluster.apply(manifest)
+        world.advance(10)
+    by = {(e.verb, e.resource): e.user_agent for e in log.events if e.stage == "ResponseComplete"
+          and e.verb == "create" and not e.subresource and e.resource in ("replicasets", "pods")
+          and "ua-web" in (e.name or e.request_uri)}
+    assert by[("create", "replicasets")].startswith("kube-controller-manager/v1.30.")
+    assert by[("create", "replicasets")].endswith("/system:serviceaccount:kube-system:deployment-controller")
+    assert by[("create", "pods")].endswith("/system:serviceaccount:kube-system:replicaset-controller")

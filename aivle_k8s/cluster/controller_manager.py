@@ -24,6 +24,19 @@ from .controllers.base import Controller, LeaderElector, SharedInformers
 __all__ = ["ControllerManager", "ca_signer", "from_flags"]
 
 
+#: the service account each controller runs as in a kubeadm cluster (its User-Agent's suffix)
+SERVICE_ACCOUNTS = {
+    "deployment": "deployment-controller", "replicaset": "replicaset-controller",
+    "daemonset": "daemon-set-controller", "job": "job-controller", "ttl-after-finished": "ttl-after-finished-controller",
+    "nodelifecycle": "node-controller", "podgc": "pod-garbage-collector", "nodeipam": "node-controller",
+    "endpoint": "endpoint-controller", "endpointslice": "endpointslice-controller",
+    "serviceaccount": "service-account-controller", "tokencleaner": "token-cleaner",
+    "bootstrapsigner": "bootstrap-signer", "garbagecollector": "generic-garbage-collector",
+    "namespace": "namespace-controller", "csrapproving": "certificate-controller",
+    "csrsigning": "certificate-controller",
+}
+
+
 class ControllerManager:
     """Builds and runs the controllers.
 
@@ -62,12 +75,20 @@ class ControllerManager:
                 kwargs = {"signer": signer}
             elif name == "nodelifecycle":
                 kwargs = {"grace_period": grace_period}
-            self.controllers[name] = cls(self.client, loop, random.Random(self.rng.getrandbits(64)),
+            self.controllers[name] = cls(self._client_for(name), loop, random.Random(self.rng.getrandbits(64)),
                                          informers=self.informers, **kwargs)
         self.running = False
         self.elector = LeaderElector(self.client, loop, identity, name="kube-controller-manager",
                                      on_started_leading=self._run, on_stopped_leading=self._halt) \
             if leader_elect else None
+
+    def _client_for(self, name: str) -> Any:
+        """The controller's own client: client-go's ``rest.AddUserAgent`` appends the service account the
+        controller runs as (kubeadm sets --use-service-account-credentials) to the User-Agent."""
+        base = getattr(self.client, "user_agent", "")
+        if not base or not hasattr(self.client, "with_user_agent"):
+            return self.client  # a bare API server (tests) or a client without a User-Agent
+        return self.client.with_user_agent(f"{base}/system:serviceaccount:kube-system:{SERVICE_ACCOUNTS[name]}")
 
     @staticmethod
     def _enabled(spec: str | Iterable[str]) -> set[str]:
