@@ -218,3 +218,18 @@ def test_push_to_a_registry_address_typed_in_the_combobox(lab):
     assert pg.last.ok, pg.output_text
     assert "docker tag app:1 localhost:5000/app:1 &amp;&amp; docker push localhost:5000/app:1" in pg.command_area.value
     assert host.sh("docker pull -q localhost:5000/app:1").stdout == "localhost:5000/app:1\n"
+
+
+def test_a_widget_without_lab_journals_beside_its_assignment_notebook(tmp_path, monkeypatch):
+    from aivle_k8s.widgets.base import default_lab
+
+    folder = tmp_path / "lab3-dockerfile"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert default_lab() == "aivle"  # no notebook of that name here
+    (folder / "lab3-dockerfile.ipynb").write_text("{}")
+    assert default_lab() == "lab3-dockerfile"
+    world, host = lab_world()
+    pg = DockerPlayground(host)
+    pg.build_button.click()
+    assert pg.last.ok and (folder / ".lab3-dockerfile.journal.jsonl").is_file()

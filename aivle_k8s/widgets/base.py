@@ -43,6 +43,14 @@ __all__ = ["ActionWidget", "ActionOutcome", "hint_for", "autograding"]
 _LIVE: "weakref.WeakSet[ActionWidget]" = weakref.WeakSet()  # widgets shown in this kernel
 
 
+def default_lab() -> str:
+    """The lab a widget belongs to when not told: the assignment whose notebook is in the working
+    directory (``labs/lab6-build-a-cluster/`` holds ``lab6-build-a-cluster.ipynb``; nbgrader autogrades in
+    ``autograded/<student>/<lab>/``), so the journal is the one the instructor CLI collects; else ``"aivle"``."""
+    cwd = Path.cwd()
+    return cwd.name if (cwd / f"{cwd.name}.ipynb").is_file() else "aivle"
+
+
 def autograding() -> bool:
     """True when nbgrader executes the notebook (``NBGRADER_EXECUTION`` is set): nobody will click."""
     return bool(os.environ.get("NBGRADER_EXECUTION"))
@@ -111,7 +119,8 @@ class ActionWidget:
     """Base class of the course widgets (composition: :attr:`widget` is the ipywidgets view).
 
     Args:
-        lab: the lab's name; the journal defaults to ``.<lab>.journal.jsonl`` in the kernel's cwd.
+        lab: the lab's name (default: :func:`default_lab`); the journal defaults to ``.<lab>.journal.jsonl``
+            in the kernel's cwd.
         journal: a :class:`Journal`, a path, or ``False`` for no journal.
         name: this widget's name in the journal (defaults to :attr:`kind`; give two widgets of
             the same kind in one notebook different names).
@@ -123,7 +132,7 @@ class ActionWidget:
 
     def __init__(self, *, lab: str | None = None, journal: Journal | str | os.PathLike | bool | None = None,
                  name: str | None = None):
-        self.lab = lab or "aivle"
+        self.lab = lab or default_lab()
         self.name = name or self.kind
         if journal is False:
             self.journal: Journal | None = None

@@ -251,7 +251,7 @@ class ClusterBuilder(ActionWidget):
     ]
 
     def __init__(self, world: Any, machines: Iterable[str] = ("master", "worker-1", "worker-2"), *,
-                 lab: str | None = "lab6", journal: Any = None, name: str | None = None, cpus: int = 2,
+                 lab: str | None = None, journal: Any = None, name: str | None = None, cpus: int = 2,
                  memory: str = "4Gi"):
         from ..cluster import kubeadm as _kubeadm  # noqa: F401  (registers the kubeadm, kubelet, runtime programs)
 
