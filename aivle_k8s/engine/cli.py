@@ -1198,6 +1198,33 @@ def _created_seconds(world: Any, rfc3339: str) -> float | None:
     return (moment - world.datetime(0)).total_seconds() + frac
 
 
+def image_inspect(engine: Any, img: Any) -> dict:
+    """What ``docker image inspect`` prints for ``img`` (and the Engine API's ``GET /images/{name}/json``)."""
+    store = engine.store
+    cfg = img.config_dict()
+    config = cfg.get("config") or {}
+    empty = {"Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
+             "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
+             "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None, "OnBuild": None,
+             "Labels": None}
+    shown = dict(empty)
+    shown.update({"User": config.get("User", ""), "ExposedPorts": config.get("ExposedPorts"),
+                  "Env": config.get("Env"), "Cmd": config.get("Cmd"), "Volumes": config.get("Volumes"),
+                  "WorkingDir": config.get("WorkingDir", ""), "Entrypoint": config.get("Entrypoint"),
+                  "OnBuild": config.get("OnBuild"), "Labels": config.get("Labels")})
+    if config.get("StopSignal"):
+        shown["StopSignal"] = config["StopSignal"]
+    return {
+        "Id": img.id, "RepoTags": store.repo_tags(img.id), "RepoDigests": store.repo_digests(img.id),
+        "Parent": "", "Comment": "", "Created": img.created or "0001-01-01T00:00:00Z", "Container": "",
+        "ContainerConfig": empty, "DockerVersion": "", "Author": cfg.get("author", ""), "Config": shown,
+        "Architecture": cfg.get("architecture", "amd64"), "Os": cfg.get("os", "linux"), "Size": img.size,
+        "VirtualSize": img.size, "GraphDriver": {"Data": None, "Name": "overlay2"},
+        "RootFS": {"Type": "layers", "Layers": list(img.diff_ids)},
+        "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
+    }
+
+
 def container_status(world: Any, c: Any) -> str:
     """The STATUS column: ``Up 3 minutes``, ``Exited (0) 5 seconds ago``, ``Created`` ... (daemon's State.String)."""
     status = c.status
@@ -2603,44 +2630,7 @@ class DockerCLI:
     def _image_attrs(self, engine: Any, ref: str) -> dict:
         img = engine.images.get(ref)
         attrs = getattr(img, "attrs", None)
-        if isinstance(attrs, dict):
-            return attrs
-        store = engine.store
-        cfg = img.config_dict()
-        config = cfg.get("config") or {}
-        return {
-            "Id": img.id,
-            "RepoTags": store.repo_tags(img.id),
-            "RepoDigests": store.repo_digests(img.id),
-            "Parent": "",
-            "Comment": "",
-            "Created": img.created or "0001-01-01T00:00:00Z",
-            "Container": "",
-            "ContainerConfig": {
-                "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
-                "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
-                "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None, "OnBuild": None,
-                "Labels": None,
-            },
-            "DockerVersion": "",
-            "Author": cfg.get("author", ""),
-            "Config": {
-                "Hostname": "", "Domainname": "", "User": config.get("User", ""), "AttachStdin": False,
-                "AttachStdout": False, "AttachStderr": False, "ExposedPorts": config.get("ExposedPorts"),
-                "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": config.get("Env"),
-                "Cmd": config.get("Cmd"), "Image": "", "Volumes": config.get("Volumes"),
-                "WorkingDir": config.get("WorkingDir", ""), "Entrypoint": config.get("Entrypoint"),
-                "OnBuild": config.get("OnBuild"), "Labels": config.get("Labels"),
-                **({"StopSignal": config["StopSignal"]} if config.get("StopSignal") else {}),
-            },
-            "Architecture": cfg.get("architecture", "amd64"),
-            "Os": cfg.get("os", "linux"),
-            "Size": img.size,
-            "VirtualSize": img.size,
-            "GraphDriver": {"Data": None, "Name": "overlay2"},
-            "RootFS": {"Type": "layers", "Layers": list(img.diff_ids)},
-            "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
-        }
+        return attrs if isinstance(attrs, dict) else image_inspect(engine, img)
 
     def cmd_image_inspect(self, inv: Invocation) -> int:
         engine = self.engine

@@ -57,6 +57,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from ..engine.cli import image_inspect
 from ..engine.engine import API_VERSION, DaemonNotRunning
 from ..sim.errors import (AivleError, AlreadyExists, BuildError, Conflict, ContainerError, InvalidInput,
                           ManifestUnknown, NameUnknown, NotFound, Unauthorized)
@@ -196,33 +197,6 @@ def image_summary(engine: Any, img: Any) -> dict:
             "RepoDigests": store.repo_digests(img.id), "Created": _unix(engine.world, img.created),
             "Size": img.size, "SharedSize": -1, "VirtualSize": img.size,
             "Labels": dict(img.config.labels) or {}, "Containers": -1}
-
-
-def image_inspect(engine: Any, img: Any) -> dict:
-    """``GET /images/{name}/json`` (what ``docker image inspect`` prints)."""
-    store = engine.store
-    cfg = img.config_dict()
-    config = cfg.get("config") or {}
-    empty = {"Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
-             "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
-             "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None, "OnBuild": None,
-             "Labels": None}
-    shown = dict(empty)
-    shown.update({"User": config.get("User", ""), "ExposedPorts": config.get("ExposedPorts"),
-                  "Env": config.get("Env"), "Cmd": config.get("Cmd"), "Volumes": config.get("Volumes"),
-                  "WorkingDir": config.get("WorkingDir", ""), "Entrypoint": config.get("Entrypoint"),
-                  "OnBuild": config.get("OnBuild"), "Labels": config.get("Labels")})
-    if config.get("StopSignal"):
-        shown["StopSignal"] = config["StopSignal"]
-    return {
-        "Id": img.id, "RepoTags": store.repo_tags(img.id), "RepoDigests": store.repo_digests(img.id),
-        "Parent": "", "Comment": "", "Created": img.created or "0001-01-01T00:00:00Z", "Container": "",
-        "ContainerConfig": empty, "DockerVersion": "", "Author": cfg.get("author", ""), "Config": shown,
-        "Architecture": cfg.get("architecture", "amd64"), "Os": cfg.get("os", "linux"), "Size": img.size,
-        "VirtualSize": img.size, "GraphDriver": {"Data": None, "Name": "overlay2"},
-        "RootFS": {"Type": "layers", "Layers": list(img.diff_ids)},
-        "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
-    }
 
 
 def container_summary(engine: Any, c: Any, size: bool = False) -> dict:
